@@ -1,0 +1,58 @@
+/* The application: the one struct that holds every module of a running node,
+ * built in app.c and passed down. Start and stop follow one table, in the order
+ * of DESIGN §2; when step k fails, steps k-1..0 are undone in reverse. */
+#ifndef HIREWIRE_APP_H
+#define HIREWIRE_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct config;
+struct metrics;
+struct pg;
+struct redis;
+struct cache;
+struct http_server;
+
+enum app_today {
+    APP_TODAY_JOBS_PROCESSED,
+    APP_TODAY_FOLLOWUPS_SCHEDULED,
+    APP_TODAY_CALENDAR_EVENTS,
+    APP_TODAY_WS_EVENTS_SENT,
+    APP_TODAY__COUNT,
+};
+
+struct app {
+    uv_loop_t *loop;
+    const struct config *cfg;
+    struct metrics *metrics;
+    struct pg *pg;
+    struct redis *redis; /* NULL when no Redis is configured */
+    struct cache *cache;
+    struct http_server *http;
+
+    char node_id[96];
+    int64_t started_ms;
+    bool stopping;
+
+    /* counters of the current UTC day, for the health report */
+    int64_t today_day; /* days since the epoch the counters belong to */
+    uint64_t today[APP_TODAY__COUNT];
+
+    /* the housekeeping timer: proves the loop turns, rolls the day over */
+    uv_timer_t tick;
+    int64_t last_tick_ms;
+
+    uv_signal_t sigint, sigterm;
+    int signals; /* how many stop signals arrived */
+};
+
+/* Runs the server until SIGINT/SIGTERM. Returns the process exit status. */
+int app_serve(const struct config *cfg);
+
+/* Adds n to a counter of the current day (rolling over at UTC midnight). */
+void app_count_today(struct app *app, enum app_today which, uint64_t n);
+uint64_t app_today(struct app *app, enum app_today which);
+
+#endif

@@ -1,0 +1,32 @@
+/* Time. Every wall-clock reading in hirewire goes through clock_now_ms() so
+ * that tests can move time (clock_set_offset_ms) instead of sleeping. */
+#ifndef HIREWIRE_CLOCK_H
+#define HIREWIRE_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Milliseconds since the Unix epoch, UTC, plus the test offset. */
+int64_t clock_now_ms(void);
+
+/* Monotonic milliseconds, for durations and timeouts. */
+int64_t clock_mono_ms(void);
+
+/* Monotonic nanoseconds, for latency histograms. */
+uint64_t clock_mono_ns(void);
+
+/* Shifts clock_now_ms() by offset_ms. Only the test build's admin path uses it. */
+void clock_set_offset_ms(int64_t offset_ms);
+int64_t clock_offset_ms(void);
+
+/* Writes "2026-11-22T12:00:00.123Z" (24 chars + NUL) into buf. n must be >= 25.
+ * Returns 0 or -EINVAL. */
+int clock_format_iso(int64_t ms, char *buf, size_t n);
+
+/* Parses ISO-8601: "2026-11-22T12:00:00Z", with optional fraction, "Z" or
+ * "+hh:mm"/"-hh:mm" offset, a space instead of 'T', or no seconds
+ * ("2026-11-22T12:00"). A time without zone is taken in tz_offset_min (minutes
+ * east of UTC). Returns 0 or -EINVAL. */
+int clock_parse_iso(const char *s, int tz_offset_min, int64_t *ms_out);
+
+#endif

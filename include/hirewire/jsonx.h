@@ -1,0 +1,24 @@
+/* Small jansson helpers. */
+#ifndef HIREWIRE_JSONX_H
+#define HIREWIRE_JSONX_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Compact serialisation; malloc'd (free()), length in *len. NULL on ENOMEM. */
+char *jsonx_dump(const json_t *v, size_t *len);
+
+/* Parses a request body. On failure returns NULL and writes
+ * "invalid JSON at line L, column C: <reason>" into msg. */
+json_t *jsonx_parse(const char *buf, size_t len, char *msg, size_t msglen);
+
+/* Field name of a json_unpack_ex() error: jansson reports
+ * "Object item not present: salary_min" or similar; this extracts the key
+ * into field (size n). Returns field, or "" when none is named. */
+const char *jsonx_error_field(const json_error_t *jerr, char *field, size_t n);
+
+/* A JSON string of an ISO-8601 UTC time with milliseconds and 'Z'. */
+json_t *jsonx_time(int64_t ms);
+
+#endif

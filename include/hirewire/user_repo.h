@@ -1,0 +1,40 @@
+/* Users and API tokens (store layer).
+ *
+ * Tokens are 32 random bytes shown once as "hw_" + 43 base64url characters;
+ * only their SHA-256 is stored. The blocking functions are for the command
+ * line (user add, token new/revoke), never for the loop; token lookup on the
+ * loop goes through user_repo_auth(). */
+#ifndef HIREWIRE_USER_REPO_H
+#define HIREWIRE_USER_REPO_H
+
+#include <libpq-fe.h>
+#include <stdint.h>
+
+struct pg;
+
+#define USER_TOKEN_LEN 46 /* "hw_" + 43, without the NUL */
+
+/* Makes a fresh token into buf (>= USER_TOKEN_LEN + 1 bytes). 0 or -errno. */
+int user_token_generate(char *buf, size_t n);
+
+/* Lower-case hex SHA-256 of token into hex (65 bytes). */
+void user_token_hash(const char *token, char hex[65]);
+
+/* Blocking, for the CLI. Each returns 0 or a negative error with a sentence in
+ * err. A user is named by its name or its numeric id. */
+int user_repo_add(PGconn *c, const char *name, int64_t *user_id, char *token, size_t tokn,
+                  char *err, size_t errlen);
+int user_repo_token_new(PGconn *c, const char *user, const char *label, int64_t *token_id,
+                        char *token, size_t tokn, char *err, size_t errlen);
+int user_repo_token_revoke(PGconn *c, int64_t token_id, char *err, size_t errlen);
+/* Prints the users (id, name, created, live tokens) on stdout. */
+int user_repo_list(PGconn *c, char *err, size_t errlen);
+
+/* Asynchronous lookup of a presented token. cb(arg, 0, user_id) when the token
+ * is live, cb(arg, HW_EUNAUTH, 0) when it is unknown or revoked, or
+ * cb(arg, HW_EUNAVAIL, 0) when the database cannot answer. Returns 0 or the
+ * error of pg_query() (cb not called). */
+typedef void (*user_auth_cb)(void *arg, int err, int64_t user_id);
+int user_repo_auth(struct pg *pg, const char *token, user_auth_cb cb, void *arg);
+
+#endif
