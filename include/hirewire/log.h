@@ -47,8 +47,9 @@ void log_route_lws(void);
 void log_pq_notice(void *arg, const char *message);
 
 /* Copies path into dst (size n, always NUL-terminated) with any capability
- * token hidden: "/u/SECRET/api/v1/jobs" -> "/u/***\/api/v1/jobs", and the
- * value of a "token=" query argument replaced by "***". Returns dst. */
+ * token hidden: the segment after a leading "/u/" becomes "***" (so
+ * "/u/SECRET/api/v1/jobs" is logged with "***" in place of SECRET), and the
+ * value of a "token=" query argument is replaced by "***". Returns dst. */
 char *log_redact_path(char *dst, size_t n, const char *path);
 
 #endif
