@@ -26,11 +26,23 @@ struct http_req;
 struct lws;
 struct lws_context;
 
+/* How the server answers the errors it finds itself (404, 405, 401, 413...):
+ * the API layer's single error mapping, handed down so that net/ does not
+ * depend on api/. */
+typedef void (*http_error_fn)(struct http_req *req, int err, const char *field, const char *msg);
+
 /* Creates the lws context on app->loop and listens. 0 or a negative error. */
-int http_start(struct app *app, const struct route *routes, size_t nroutes,
+int http_start(struct app *app, const struct route *routes, size_t nroutes, http_error_fn on_error,
                struct http_server **out);
 
-/* Stops listening and closes every connection (phase one of lws teardown). */
+/* First step of a graceful stop: from now on new requests are answered 503
+ * with "connection: close". */
+void http_drain(struct http_server *s);
+
+/* Requests dispatched and not yet answered. */
+int http_inflight(const struct http_server *s);
+
+/* Closes every connection (phase one of lws teardown). */
 void http_stop(struct http_server *s);
 
 /* After uv_run() returned: the second lws_context_destroy() that frees the
