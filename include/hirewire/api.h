@@ -27,6 +27,14 @@ const char *api_error_code(int err);
 void api_error(struct http_req *req, int err, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* The same with a ready message; this is the http_error_fn the server uses
+ * for the errors it finds before a handler runs. */
+void api_error_msg(struct http_req *req, int err, const char *field, const char *msg);
+
+/* Replies to a failed store call (pg_query's err or its immediate error):
+ * 503 when the database is unavailable or busy, the mapped error otherwise. */
+void api_store_error(struct http_req *req, int err, const char *what);
+
 /* Handlers */
 void api_root(struct http_req *req);
 void api_health(struct http_req *req);        /* GET /health */
