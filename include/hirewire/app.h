@@ -46,7 +46,14 @@ struct app {
 
     uv_signal_t sigint, sigterm;
     int signals; /* how many stop signals arrived */
+    bool hard_exit;
+    uv_timer_t drain; /* waits for requests in flight at a graceful stop */
+    uint64_t drain_started;
 };
+
+/* app_serve()'s answer after a second stop signal: the caller exits at once,
+ * without tearing anything down. */
+#define APP_EXIT_HARD 3
 
 /* Runs the server until SIGINT/SIGTERM. Returns the process exit status. */
 int app_serve(const struct config *cfg);

@@ -1,0 +1,301 @@
+/* Start-up and shutdown of a serving node.
+ *
+ * Start is one table in DESIGN order; if step k fails, steps k-1..0 are
+ * undone in reverse. Stop is asynchronous because closing libuv handles is:
+ * the first SIGINT/SIGTERM stops taking new requests, waits (bounded) for
+ * those in flight, then closes the HTTP server, Redis and the PostgreSQL pool
+ * and lets uv_run() return by itself once no handle is left. A second signal
+ * stops the process at once. */
+#define LOG_MOD "app"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hirewire/api.h"
+#include "hirewire/app.h"
+#include "hirewire/cache.h"
+#include "hirewire/clock.h"
+#include "hirewire/config.h"
+#include "hirewire/err.h"
+#include "hirewire/http.h"
+#include "hirewire/log.h"
+#include "hirewire/metrics.h"
+#include "hirewire/pg.h"
+#include "hirewire/redis.h"
+
+#define TICK_MS 1000
+#define DRAIN_POLL_MS 20
+#define DRAIN_MAX_MS 10000
+
+/* --- counters of the day --- */
+
+static void roll_day(struct app *app)
+{
+    int64_t day = clock_now_ms() / 86400000;
+
+    if (day != app->today_day) {
+        app->today_day = day;
+        memset(app->today, 0, sizeof(app->today));
+    }
+}
+
+void app_count_today(struct app *app, enum app_today which, uint64_t n)
+{
+    roll_day(app);
+    app->today[which] += n;
+}
+
+uint64_t app_today(struct app *app, enum app_today which)
+{
+    roll_day(app);
+    return app->today[which];
+}
+
+/* --- steps --- */
+
+static int start_pg(struct app *app)
+{
+    struct pg_opts o = {
+        .conninfo = app->cfg->pg_conninfo,
+        .pool_size = app->cfg->pg_pool_size,
+        .queue_max = app->cfg->pg_queue_max,
+        .connect_timeout_s = app->cfg->pg_connect_timeout_s,
+    };
+
+    app->pg = pg_new(app->loop, &o, app->metrics);
+    return app->pg ? 0 : -EINVAL;
+}
+
+static int start_redis(struct app *app)
+{
+    const struct config *cfg = app->cfg;
+
+    if (!cfg->redis_host[0]) {
+        LOG_WARN("no Redis configured (redis_host): cache in memory, this node works alone");
+        return 0;
+    }
+    struct redis_opts o = {
+        .host = cfg->redis_host,
+        .port = cfg->redis_port,
+        .password = cfg->redis_password,
+        .db = cfg->redis_db,
+    };
+    app->redis = redis_new(app->loop, &o, app->metrics);
+    return app->redis ? 0 : -EINVAL;
+}
+
+static int start_cache(struct app *app)
+{
+    struct cache_opts o = {
+        .prefix = app->cfg->redis_prefix,
+        .lru_max_entries = (size_t)app->cfg->cache_lru_entries,
+        .lru_max_bytes = (size_t)app->cfg->cache_lru_bytes,
+    };
+
+    app->cache = cache_new(app->loop, app->redis, &o, app->metrics);
+    return app->cache ? 0 : -ENOMEM;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct app *app = t->data;
+
+    app->last_tick_ms = clock_now_ms();
+    roll_day(app);
+}
+
+static int start_tick(struct app *app)
+{
+    uv_timer_init(app->loop, &app->tick);
+    app->tick.data = app;
+    app->last_tick_ms = clock_now_ms();
+    return uv_timer_start(&app->tick, on_tick, TICK_MS, TICK_MS);
+}
+
+static int start_http(struct app *app)
+{
+    return http_start(app, api_routes, api_routes_count, api_error_msg, &app->http);
+}
+
+/* Undo functions used when a later start step fails, before the loop runs. */
+static void undo_pg(struct app *app)
+{
+    pg_close(app->pg, NULL, NULL);
+    app->pg = NULL;
+}
+
+static void undo_redis(struct app *app)
+{
+    if (app->redis)
+        redis_close(app->redis, NULL, NULL);
+    app->redis = NULL;
+}
+
+static void undo_cache(struct app *app)
+{
+    cache_free(app->cache);
+    app->cache = NULL;
+}
+
+static void undo_tick(struct app *app)
+{
+    uv_close((uv_handle_t *)&app->tick, NULL);
+}
+
+static const struct {
+    const char *name;
+    int (*start)(struct app *);
+    void (*undo)(struct app *);
+} steps[] = {
+    {"postgresql", start_pg, undo_pg},
+    {"redis", start_redis, undo_redis},
+    {"cache", start_cache, undo_cache},
+    {"scheduler", start_tick, undo_tick},
+    {"http", start_http, NULL},
+};
+#define NSTEPS (sizeof(steps) / sizeof(steps[0]))
+
+/* --- stop --- */
+
+static void on_redis_closed(void *arg)
+{
+    struct app *app = arg;
+
+    /* Redis delivered its pending replies to the cache before closing. */
+    cache_free(app->cache);
+    app->cache = NULL;
+}
+
+static void close_all(struct app *app)
+{
+    LOG_INFO("closing connections");
+    uv_timer_stop(&app->tick);
+    uv_close((uv_handle_t *)&app->tick, NULL);
+    http_stop(app->http);
+    if (app->redis) {
+        redis_close(app->redis, on_redis_closed, app);
+        app->redis = NULL;
+    } else {
+        cache_free(app->cache);
+        app->cache = NULL;
+    }
+    pg_close(app->pg, NULL, NULL);
+    app->pg = NULL;
+    uv_close((uv_handle_t *)&app->sigint, NULL);
+    uv_close((uv_handle_t *)&app->sigterm, NULL);
+}
+
+static void on_drain(uv_timer_t *t)
+{
+    struct app *app = t->data;
+    int64_t waited = (int64_t)uv_now(app->loop) - (int64_t)app->drain_started;
+
+    if (http_inflight(app->http) > 0 && waited < DRAIN_MAX_MS)
+        return;
+    if (http_inflight(app->http) > 0)
+        LOG_WARN("%d requests still unanswered after %d ms; closing anyway",
+                 http_inflight(app->http), DRAIN_MAX_MS);
+    uv_timer_stop(t);
+    uv_close((uv_handle_t *)t, NULL);
+    close_all(app);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct app *app = h->data;
+
+    if (++app->signals > 1) {
+        LOG_WARN("second signal (%s): exiting now", strsignal(signum));
+        app->hard_exit = true;
+        uv_stop(app->loop);
+        return;
+    }
+    LOG_INFO("%s: stopping (send it again to exit at once)", strsignal(signum));
+    app->stopping = true;
+    http_drain(app->http);
+    app->drain_started = (uint64_t)uv_now(app->loop);
+    uv_timer_init(app->loop, &app->drain);
+    app->drain.data = app;
+    uv_timer_start(&app->drain, on_drain, 0, DRAIN_POLL_MS);
+}
+
+static void print_handle(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    LOG_ERROR("handle still open at exit: %s%s", uv_handle_type_name(uv_handle_get_type(h)),
+              uv_is_closing(h) ? " (closing)" : "");
+}
+
+/* --- run --- */
+
+int app_serve(const struct config *cfg)
+{
+    struct app app;
+    uv_loop_t loop;
+    size_t done = 0;
+    int rc;
+
+    memset(&app, 0, sizeof(app));
+    uv_loop_init(&loop);
+    app.loop = &loop;
+    app.cfg = cfg;
+    app.started_ms = clock_now_ms();
+    snprintf(app.node_id, sizeof(app.node_id), "%s", cfg->node_id);
+    roll_day(&app);
+    app.metrics = metrics_new();
+    if (!app.metrics) {
+        uv_loop_close(&loop);
+        return 1;
+    }
+    log_route_lws();
+
+    for (; done < NSTEPS; done++) {
+        rc = steps[done].start(&app);
+        if (rc) {
+            LOG_ERROR("cannot start %s: %s", steps[done].name, err_str(rc));
+            break;
+        }
+    }
+    if (done < NSTEPS) {
+        while (done-- > 0)
+            if (steps[done].undo)
+                steps[done].undo(&app);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        uv_loop_close(&loop);
+        metrics_free(app.metrics);
+        return 1;
+    }
+
+    uv_signal_init(&loop, &app.sigint);
+    uv_signal_init(&loop, &app.sigterm);
+    app.sigint.data = app.sigterm.data = &app;
+    uv_signal_start(&app.sigint, on_signal, SIGINT);
+    uv_signal_start(&app.sigterm, on_signal, SIGTERM);
+
+    const char *base = cfg->public_url[0] ? cfg->public_url : NULL;
+    if (base)
+        LOG_INFO("listening on %s:%d (public URL %s), node %s", cfg->listen_host, cfg->port, base,
+                 app.node_id);
+    else
+        LOG_INFO("listening on http://%s:%d/, node %s", cfg->listen_host, cfg->port,
+                 app.node_id);
+
+    uv_run(&loop, UV_RUN_DEFAULT);
+    if (app.hard_exit)
+        return APP_EXIT_HARD;
+
+    /* lws needs a second destroy after the loop drained (see http_free). */
+    http_free(app.http);
+    app.http = NULL;
+    uv_run(&loop, UV_RUN_DEFAULT);
+    rc = uv_loop_close(&loop);
+    if (rc) {
+        uv_walk(&loop, print_handle, NULL);
+        LOG_ERROR("the loop did not close cleanly: %s", uv_strerror(rc));
+    }
+    metrics_free(app.metrics);
+    LOG_INFO("stopped");
+    return rc ? 1 : 0;
+}
