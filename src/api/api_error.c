@@ -70,8 +70,9 @@ void api_error_msg(struct http_req *req, int err, const char *field, const char 
         http_reply_header(req, "www-authenticate", "Bearer realm=\"hirewire\"");
     if (status == 503)
         http_reply_header(req, "retry-after", "1");
-    json_t *body = json_pack("{s:{s:s, s:s, s:s*}, s:s}", "error", "code", api_error_code(err),
-                             "message", msg, "field", field, "detail", msg);
+    json_t *body = json_pack("{s:{s:s, s:s, s:o}, s:s}", "error", "code", api_error_code(err),
+                             "message", msg, "field", field ? json_string(field) : json_null(),
+                             "detail", msg);
     http_reply_json_take(req, status, body);
 }
 

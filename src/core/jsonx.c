@@ -10,7 +10,7 @@ char *jsonx_dump(const json_t *v, size_t *len)
 {
     /* json_dumpb() rather than json_dumps(): the length comes back directly,
      * and a string holding an escaped NUL cannot shorten the result. */
-    const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
+    const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10);
     if (!v)
         return NULL;
     size_t need = json_dumpb(v, NULL, 0, flags);

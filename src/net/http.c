@@ -324,6 +324,10 @@ static void dispatch(struct http_req *req)
         run_handler(req);
         return;
     }
+    if (req->bad_credential) {
+        fail(req, HW_EUNAUTH, NULL, "the credential is malformed");
+        return;
+    }
     if (!req->token) {
         fail(req, HW_EUNAUTH, NULL,
              "a credential is required: send Authorization: Bearer TOKEN or use the base "
@@ -382,12 +386,7 @@ static int on_http(struct http_server *s, struct lws *wsi, struct http_pss *pss)
         fail(req, HW_EUNAVAIL, NULL, "the server is shutting down");
         return 0;
     }
-    if (cap_err) {
-        http__dispatched(req);
-        req->close_after = req->content_length > 0;
-        fail(req, HW_EUNAUTH, NULL, "the credential is malformed");
-        return 0;
-    }
+    req->bad_credential = cap_err != 0;
     bool wants_body = req->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH);
     if (req->content_length == -2 || (wants_body && req->content_length < 0)) {
         /* lws 4.1 cannot decode a chunked request body and would wait for a

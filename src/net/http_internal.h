@@ -75,6 +75,7 @@ struct http_req {
     int nparams;
     int64_t user_id;
     bool cors;        /* the Origin is allowed: CORS headers go on the reply */
+    bool bad_credential; /* a credential was sent but cannot be read */
     bool close_after; /* reply with connection: close and close */
 
     /* response */
