@@ -70,8 +70,8 @@ int clock_format_iso(int64_t ms, char *buf, size_t n)
     if (year < 0 || year > 9999)
         return -EINVAL;
 
-    int w = snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)rem);
+    int w = snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, (int)rem);
     return w == 24 ? 0 : -EINVAL;
 }
 
@@ -208,7 +208,7 @@ int clock_parse_iso(const char *s, int tz_offset_min, int64_t *ms_out)
     }
 
     int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
-    *ms_out = days * MS_PER_DAY + (int64_t)hh * 3600000 + (int64_t)mi * 60000 +
-              (int64_t)ss * 1000 + msec - (int64_t)offset * 60000;
+    *ms_out = days * MS_PER_DAY + (int64_t)hh * 3600000 + (int64_t)mi * 60000 + (int64_t)ss * 1000 +
+              msec - (int64_t)offset * 60000;
     return 0;
 }

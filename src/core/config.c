@@ -103,6 +103,8 @@ static const char *const default_cors_origins[] = {
     NULL,
 };
 
+/* Each row macro stays on one line; clang-format would break them apart. */
+// clang-format off
 #define OFF(field) offsetof(struct config, field)
 #define STR(field, def, flags, valid, expect, desc)                                                \
     {#field, CFG_STRING, OFF(field), 0, def, 0, NULL, 0, 0, flags, valid, expect, desc}
@@ -112,6 +114,7 @@ static const char *const default_cors_origins[] = {
     {#field, CFG_INT64, OFF(field), 0, NULL, def, NULL, min, max, CFG_SIZE, NULL, NULL, desc}
 #define LIST(field, def, valid, expect, desc)                                                      \
     {#field, CFG_LIST, OFF(field), OFF(field##_n), NULL, 0, def, 0, 0, 0, valid, expect, desc}
+// clang-format on
 
 #define KiB INT64_C(1024)
 #define MiB (1024 * KiB)
@@ -273,9 +276,8 @@ static bool parse_int(const char *text, bool size, int64_t *out)
         const char *suffix;
         int64_t mult;
     } units[] = {
-        {"", 1},        {"b", 1},          {"k", KiB},        {"kb", KiB},   {"kib", KiB},
-        {"m", MiB},     {"mb", MiB},       {"mib", MiB},      {"g", GiB},    {"gb", GiB},
-        {"gib", GiB},
+        {"", 1},     {"b", 1},     {"k", KiB}, {"kb", KiB}, {"kib", KiB}, {"m", MiB},
+        {"mb", MiB}, {"mib", MiB}, {"g", GiB}, {"gb", GiB}, {"gib", GiB},
     };
 
     if (!isdigit((unsigned char)text[0]) && !(text[0] == '-' && isdigit((unsigned char)text[1])))
@@ -324,8 +326,7 @@ static void config_expectation(const struct config_key *k, char *buf, size_t n)
 {
     switch (k->type) {
     case CFG_INT:
-        snprintf(buf, n, "an integer between %lld and %lld", (long long)k->min,
-                 (long long)k->max);
+        snprintf(buf, n, "an integer between %lld and %lld", (long long)k->min, (long long)k->max);
         break;
     case CFG_INT64:
         snprintf(buf, n, "a size between %lld and %lld bytes (k, M, G suffixes allowed)",
@@ -384,7 +385,8 @@ static int config_set(struct config *cfg, const struct config_key *k, const char
     switch (k->type) {
     case CFG_STRING: {
         const char *s = text;
-        if (!s && json_is_string(json) && strlen(json_string_value(json)) == json_string_length(json))
+        if (!s && json_is_string(json) &&
+            strlen(json_string_value(json)) == json_string_length(json))
             s = json_string_value(json);
         if (!s || (k->valid && !k->valid(s)))
             return config_bad_value(k, text, json, source, err, errlen);
@@ -448,9 +450,13 @@ static int config_apply_defaults(struct config *cfg, struct config_load_state *s
         const struct config_key *k = &config_keys[i];
         json_t *v = NULL;
         switch (k->type) {
-        case CFG_STRING: v = json_string(k->def_str); break;
+        case CFG_STRING:
+            v = json_string(k->def_str);
+            break;
         case CFG_INT:
-        case CFG_INT64: v = json_integer(k->def_int); break;
+        case CFG_INT64:
+            v = json_integer(k->def_int);
+            break;
         case CFG_LIST:
             v = json_array();
             for (const char *const *p = k->def_list; v && p && *p; p++)
@@ -534,8 +540,8 @@ static int config_apply_file(struct config *cfg, struct config_load_state *st, c
                            path, jerr.line, jerr.column, jerr.text, path_src);
     }
     if (!json_is_object(root)) {
-        rc = config_fail(err, errlen, "config_file: %s does not hold a JSON object (from %s)",
-                         path, path_src);
+        rc = config_fail(err, errlen, "config_file: %s does not hold a JSON object (from %s)", path,
+                         path_src);
         goto out;
     }
     snprintf(source, sizeof(source), "file %s", path);
@@ -614,8 +620,9 @@ static int config_apply_flags(struct config *cfg, struct config_load_state *st, 
             /* "--public-url --port 9000" lost its value; a value that really
              * starts with "--" can still be given as --key=--value. */
             if (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)
-                return config_fail(err, errlen, "%s: flag --%.*s needs a value (from the "
-                                                "command line)",
+                return config_fail(err, errlen,
+                                   "%s: flag --%.*s needs a value (from the "
+                                   "command line)",
                                    k->name, (int)len, name);
             value = argv[++i];
         }
@@ -759,8 +766,8 @@ static char *config_redact_conninfo(const char *s)
     while (*p) {
         /* A "password" keyword starts the string, follows whitespace, or (in a
          * URI query) follows '?' or '&'. */
-        bool boundary = p == s || isspace((unsigned char)p[-1]) ||
-                        (uri && (p[-1] == '?' || p[-1] == '&'));
+        bool boundary =
+            p == s || isspace((unsigned char)p[-1]) || (uri && (p[-1] == '?' || p[-1] == '&'));
         if (boundary && strncmp(p, "password", 8) == 0) {
             const char *q = p + 8;
             while (!uri && isspace((unsigned char)*q))
@@ -822,7 +829,9 @@ json_t *config_to_json(const struct config *cfg, bool redact)
             break;
         }
         case CFG_INT:
-        case CFG_INT64: v = json_integer(field_int_get(cfg, k)); break;
+        case CFG_INT64:
+            v = json_integer(field_int_get(cfg, k));
+            break;
         case CFG_LIST: {
             v = json_array();
             char **list = *field_list(c, k);

@@ -41,7 +41,7 @@ int log_level_parse(const char *s, enum log_level *out)
         const char *name;
         enum log_level level;
     } names[] = {
-        {"debug", LOG_LEVEL_DEBUG}, {"info", LOG_LEVEL_INFO},   {"warn", LOG_LEVEL_WARN},
+        {"debug", LOG_LEVEL_DEBUG},  {"info", LOG_LEVEL_INFO},   {"warn", LOG_LEVEL_WARN},
         {"warning", LOG_LEVEL_WARN}, {"error", LOG_LEVEL_ERROR},
     };
 
@@ -70,23 +70,36 @@ void log_set_level(enum log_level level)
  * not leave room for the ellipsis and the closing quote and newline. */
 static bool log_escape_byte(char *line, size_t *pos, size_t limit, unsigned char c)
 {
+    const char *esc = NULL;
     char tmp[5];
     size_t n;
 
     switch (c) {
-    case '\\': memcpy(tmp, "\\\\", 2); n = 2; break;
-    case '"': memcpy(tmp, "\\\"", 2); n = 2; break;
-    case '\n': memcpy(tmp, "\\n", 2); n = 2; break;
-    case '\t': memcpy(tmp, "\\t", 2); n = 2; break;
-    case '\r': memcpy(tmp, "\\r", 2); n = 2; break;
-    default:
-        if (c < 0x20 || c == 0x7f) {
-            snprintf(tmp, sizeof(tmp), "\\x%02x", c);
-            n = 4;
-        } else {
-            tmp[0] = (char)c;
-            n = 1;
-        }
+    case '\\':
+        esc = "\\\\";
+        break;
+    case '"':
+        esc = "\\\"";
+        break;
+    case '\n':
+        esc = "\\n";
+        break;
+    case '\t':
+        esc = "\\t";
+        break;
+    case '\r':
+        esc = "\\r";
+        break;
+    }
+    if (esc) {
+        memcpy(tmp, esc, 2);
+        n = 2;
+    } else if (c < 0x20 || c == 0x7f) {
+        snprintf(tmp, sizeof(tmp), "\\x%02x", c);
+        n = 4;
+    } else {
+        tmp[0] = (char)c;
+        n = 1;
     }
     if (*pos + n > limit)
         return false;
@@ -131,8 +144,8 @@ static void log_write_msg(enum log_level level, const char *mod, const char *msg
 
     if ((int)level < LOG_LEVEL_DEBUG || (int)level > LOG_LEVEL_ERROR)
         level = LOG_LEVEL_ERROR;
-    int head = snprintf(line, sizeof(line), "%s level=%s mod=%s msg=\"", ts,
-                        log_level_names[level], mod && *mod ? mod : "-");
+    int head = snprintf(line, sizeof(line), "%s level=%s mod=%s msg=\"", ts, log_level_names[level],
+                        mod && *mod ? mod : "-");
     if (head < 0)
         return;
     size_t pos = (size_t)head < sizeof(line) ? (size_t)head : sizeof(line) - 1;

@@ -37,7 +37,7 @@ struct metric {
     double value;
     metrics_read_cb read_fn; /* gauges read at render time */
     void *read_arg;
-    double *bounds; /* histograms: ascending upper bounds */
+    double *bounds;    /* histograms: ascending upper bounds */
     uint64_t *buckets; /* nbounds + 1 counts, not cumulative; the last is +Inf */
     size_t nbounds;
     uint64_t count;
@@ -52,9 +52,8 @@ struct metrics {
     struct metric *tail;
 };
 
-const double metrics_latency_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                         0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
-                                         1,      2.5,     5,      10};
+const double metrics_latency_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                         0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 const size_t metrics_latency_nbounds = sizeof(metrics_latency_bounds) / sizeof(double);
 
 static void metric_free(struct metric *c)
@@ -413,9 +412,9 @@ struct metrics *metrics_new(void)
     clock_gettime(CLOCK_REALTIME, &now);
     struct metric *start = metrics_gauge(m, "hirewire_process_start_time_seconds", NULL,
                                          "Start time of the process since the Unix epoch.");
-    struct metric *rss = metrics_gauge_fn(m, "hirewire_process_resident_memory_bytes", NULL,
-                                          "Resident memory size in bytes.", process_rss_bytes,
-                                          NULL);
+    struct metric *rss =
+        metrics_gauge_fn(m, "hirewire_process_resident_memory_bytes", NULL,
+                         "Resident memory size in bytes.", process_rss_bytes, NULL);
     if (!start || !rss) {
         metrics_free(m);
         return NULL;

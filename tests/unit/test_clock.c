@@ -206,14 +206,10 @@ static void test_now_and_offset(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_format),
-        cmocka_unit_test(test_parse_forms),
-        cmocka_unit_test(test_parse_offsets),
-        cmocka_unit_test(test_parse_local_without_seconds),
-        cmocka_unit_test(test_leap_days),
-        cmocka_unit_test(test_invalid),
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_now_and_offset),
+        cmocka_unit_test(test_format),        cmocka_unit_test(test_parse_forms),
+        cmocka_unit_test(test_parse_offsets), cmocka_unit_test(test_parse_local_without_seconds),
+        cmocka_unit_test(test_leap_days),     cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_now_and_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,8 +24,8 @@ static void clear_env(void)
 {
     for (;;) {
         char **e = environ;
-        while (*e && (strncmp(*e, "HIREWIRE_", 9) != 0 ||
-                      strncmp(*e, "HIREWIRE_SOURCE_ROOT=", 21) == 0))
+        while (*e &&
+               (strncmp(*e, "HIREWIRE_", 9) != 0 || strncmp(*e, "HIREWIRE_SOURCE_ROOT=", 21) == 0))
             e++;
         if (!*e)
             break;
@@ -442,7 +442,8 @@ static void test_size_suffix(void **state)
 
     setenv("HIREWIRE_WS_QUEUE_HARD_BYTES", "16MiB", 1);
     const char *path = write_file("c.json", "{\"cache_lru_bytes\": \"1G\"}");
-    char *flags[] = {"--http-body-max=64k", "--ws_queue_soft_bytes", "2mb", "--config", (char *)path};
+    char *flags[] = {"--http-body-max=64k", "--ws_queue_soft_bytes", "2mb", "--config",
+                     (char *)path};
     assert_int_equal(config_load(&cfg, 5, flags, err, sizeof(err)), 0);
     assert_int_equal(cfg.http_body_max, 65536);
     assert_int_equal(cfg.ws_queue_soft_bytes, 2097152);

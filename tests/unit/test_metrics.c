@@ -82,8 +82,7 @@ static void test_histogram_cumulative(void **state)
     const double bounds[] = {0.01, 0.1, 1};
     struct metric *h = metrics_histogram(m, "hirewire_pg_query_seconds", "op=\"insert\"",
                                          "Statement latency.", bounds, 3);
-    struct metric *plain =
-        metrics_histogram(m, "hirewire_size_bytes", NULL, "Sizes.", bounds, 3);
+    struct metric *plain = metrics_histogram(m, "hirewire_size_bytes", NULL, "Sizes.", bounds, 3);
     assert_non_null(h);
     assert_non_null(plain);
 
@@ -95,23 +94,22 @@ static void test_histogram_cumulative(void **state)
     assert_true(metric_value(h) == 4.0);
 
     char *text = render_from(m, "# HELP hirewire_pg_query_seconds");
-    assert_string_equal(text,
-                        "# HELP hirewire_pg_query_seconds Statement latency.\n"
-                        "# TYPE hirewire_pg_query_seconds histogram\n"
-                        "hirewire_pg_query_seconds_bucket{op=\"insert\",le=\"0.01\"} 2\n"
-                        "hirewire_pg_query_seconds_bucket{op=\"insert\",le=\"0.1\"} 2\n"
-                        "hirewire_pg_query_seconds_bucket{op=\"insert\",le=\"1\"} 3\n"
-                        "hirewire_pg_query_seconds_bucket{op=\"insert\",le=\"+Inf\"} 4\n"
-                        "hirewire_pg_query_seconds_sum{op=\"insert\"} 7.515\n"
-                        "hirewire_pg_query_seconds_count{op=\"insert\"} 4\n"
-                        "# HELP hirewire_size_bytes Sizes.\n"
-                        "# TYPE hirewire_size_bytes histogram\n"
-                        "hirewire_size_bytes_bucket{le=\"0.01\"} 0\n"
-                        "hirewire_size_bytes_bucket{le=\"0.1\"} 0\n"
-                        "hirewire_size_bytes_bucket{le=\"1\"} 1\n"
-                        "hirewire_size_bytes_bucket{le=\"+Inf\"} 1\n"
-                        "hirewire_size_bytes_sum 0.25\n"
-                        "hirewire_size_bytes_count 1\n");
+    assert_string_equal(text, "# HELP hirewire_pg_query_seconds Statement latency.\n"
+                              "# TYPE hirewire_pg_query_seconds histogram\n"
+                              "hirewire_pg_query_seconds_bucket{op=\"insert\",le=\"0.01\"} 2\n"
+                              "hirewire_pg_query_seconds_bucket{op=\"insert\",le=\"0.1\"} 2\n"
+                              "hirewire_pg_query_seconds_bucket{op=\"insert\",le=\"1\"} 3\n"
+                              "hirewire_pg_query_seconds_bucket{op=\"insert\",le=\"+Inf\"} 4\n"
+                              "hirewire_pg_query_seconds_sum{op=\"insert\"} 7.515\n"
+                              "hirewire_pg_query_seconds_count{op=\"insert\"} 4\n"
+                              "# HELP hirewire_size_bytes Sizes.\n"
+                              "# TYPE hirewire_size_bytes histogram\n"
+                              "hirewire_size_bytes_bucket{le=\"0.01\"} 0\n"
+                              "hirewire_size_bytes_bucket{le=\"0.1\"} 0\n"
+                              "hirewire_size_bytes_bucket{le=\"1\"} 1\n"
+                              "hirewire_size_bytes_bucket{le=\"+Inf\"} 1\n"
+                              "hirewire_size_bytes_sum 0.25\n"
+                              "hirewire_size_bytes_count 1\n");
     free(text);
     metrics_free(m);
 }
@@ -163,8 +161,7 @@ static void test_gauge_fn_and_process(void **state)
     assert_non_null(strstr(all, "# TYPE hirewire_process_resident_memory_bytes gauge\n"));
     char *start = strstr(all, "\nhirewire_process_start_time_seconds ");
     assert_non_null(start);
-    assert_true(strtod(start + strlen("\nhirewire_process_start_time_seconds "), NULL) >
-                1.7e9);
+    assert_true(strtod(start + strlen("\nhirewire_process_start_time_seconds "), NULL) > 1.7e9);
     char *rss = strstr(all, "\nhirewire_process_resident_memory_bytes ");
     assert_non_null(rss);
     assert_true(strtod(rss + strlen("\nhirewire_process_resident_memory_bytes "), NULL) > 0);
