@@ -694,15 +694,22 @@ int config_load(struct config *cfg, int argc, char **argv, char *err, size_t err
         rc = config_fail(err, errlen, "config: out of memory");
         goto out;
     }
-    if ((rc = config_apply_defaults(cfg, st, err, errlen)) != 0 ||
-        (rc = config_locate_file(argc, argv, &path, path_src, sizeof(path_src), err, errlen)) !=
-            0 ||
-        (path && (rc = config_apply_file(cfg, st, path, path_src, err, errlen)) != 0) ||
-        (rc = config_apply_env(cfg, st, err, errlen)) != 0 ||
-        (rc = config_apply_flags(cfg, st, argc, argv, err, errlen)) != 0 ||
-        (rc = config_check_pairs(cfg, st, err, errlen)) != 0 ||
-        (rc = config_fill_node_id(cfg, err, errlen)) != 0)
+    /* Defaults, file, environment, flags: a later source overrides an
+     * earlier one key by key, and limits between keys are checked last. */
+    if ((rc = config_apply_defaults(cfg, st, err, errlen)) != 0)
         goto out;
+    rc = config_locate_file(argc, argv, &path, path_src, sizeof(path_src), err, errlen);
+    if (rc != 0)
+        goto out;
+    if (path && (rc = config_apply_file(cfg, st, path, path_src, err, errlen)) != 0)
+        goto out;
+    if ((rc = config_apply_env(cfg, st, err, errlen)) != 0)
+        goto out;
+    if ((rc = config_apply_flags(cfg, st, argc, argv, err, errlen)) != 0)
+        goto out;
+    if ((rc = config_check_pairs(cfg, st, err, errlen)) != 0)
+        goto out;
+    rc = config_fill_node_id(cfg, err, errlen);
 out:
     free(st);
     if (rc != 0) {
