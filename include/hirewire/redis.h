@@ -46,6 +46,9 @@ int redis_command_argv(struct redis *r, redis_reply_cb cb, void *arg, int argc,
 
 /* Adds a listener for state changes (at most 8). */
 int redis_on_state(struct redis *r, redis_state_cb cb, void *arg);
+/* Removes the listener added with the same cb and arg, so that an object
+ * freed before r is never called. Returns 0 or HW_ENOTFOUND. */
+int redis_off_state(struct redis *r, redis_state_cb cb, void *arg);
 
 /* Subscribes (now or at the next connect) to channel; cb gets its messages.
  * At most one subscriber per channel name. */
