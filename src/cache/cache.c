@@ -90,10 +90,10 @@ static const struct {
     const char *ns;
     int ttl_s;
 } ns_ttls[] = {
-    {"job_analysis", 3600},       {"job_details", 1800},  {"company_research", 2592000},
-    {"skill_gap", 86400},         {"recommendations", 3600}, {"learning_resources", 86400},
-    {"analytics", 300},           {"follow_up", 1800},    {"documents", 3600},
-    {"stats", 300},               {"user_prefs", 86400},
+    {"job_analysis", 3600}, {"job_details", 1800},     {"company_research", 2592000},
+    {"skill_gap", 86400},   {"recommendations", 3600}, {"learning_resources", 86400},
+    {"analytics", 300},     {"follow_up", 1800},       {"documents", 3600},
+    {"stats", 300},         {"user_prefs", 86400},
 };
 
 int cache_ns_ttl(const char *ns)
@@ -127,9 +127,8 @@ static bool redis_live(const struct cache *c)
     return c->r && redis_is_up(c->r);
 }
 
-static void count(struct cache *c, uint64_t *field, struct metric *m)
+static void count(uint64_t *field, struct metric *m)
 {
-    (void)c;
     (*field)++;
     metric_inc(m);
 }
@@ -224,7 +223,7 @@ static void lru_key(const char *ns, const char *key, char *buf)
 static void note_fallback(struct cache *c)
 {
     if (c->r)
-        count(c, &c->st.fallbacks, c->m_fallbacks);
+        count(&c->st.fallbacks, c->m_fallbacks);
 }
 
 static void mem_get(struct cache *c, const char *ns, const char *key, cache_get_cb cb, void *arg)
@@ -235,10 +234,10 @@ static void mem_get(struct cache *c, const char *ns, const char *key, cache_get_
     size_t len = 0;
     const char *v = lru_get(c->lru, lk, clock_now_ms(), &len);
     if (v) {
-        count(c, &c->st.hits, c->m_hits);
+        count(&c->st.hits, c->m_hits);
         cb(arg, 0, v, len);
     } else {
-        count(c, &c->st.misses, c->m_misses);
+        count(&c->st.misses, c->m_misses);
         cb(arg, HW_ENOTFOUND, NULL, 0);
     }
 }
@@ -278,13 +277,13 @@ static void on_get_reply(void *arg, int err, struct redisReply *reply)
     }
     req_unlink(c, q);
     if (!err && reply->type == REDIS_REPLY_STRING) {
-        count(c, &c->st.hits, c->m_hits);
+        count(&c->st.hits, c->m_hits);
         q->get_cb(q->arg, 0, reply->str, reply->len);
     } else {
         /* A cache that cannot answer answers "miss": the caller recomputes. */
         if (err)
-            count(c, &c->st.errors, c->m_errors);
-        count(c, &c->st.misses, c->m_misses);
+            count(&c->st.errors, c->m_errors);
+        count(&c->st.misses, c->m_misses);
         q->get_cb(q->arg, HW_ENOTFOUND, NULL, 0);
     }
     free(q);
@@ -300,7 +299,7 @@ static void on_write_reply(void *arg, int err, struct redisReply *reply)
     }
     req_unlink(c, q);
     if (err) {
-        count(c, &c->st.errors, c->m_errors);
+        count(&c->st.errors, c->m_errors);
         /* A delete lost with the connection may not have happened; the
          * namespace is cleared when Redis returns. A lost SET is harmless:
          * the value it carried was current. */
@@ -318,7 +317,7 @@ static void pattern_finish(struct cache *c, struct cache_req *q, int err)
 {
     req_unlink(c, q);
     if (err) {
-        count(c, &c->st.errors, c->m_errors);
+        count(&c->st.errors, c->m_errors);
         if (err == HW_EUNAVAIL && !q->recovery)
             mark_dirty(c, q->ns);
     }
@@ -524,8 +523,7 @@ struct cache *cache_new(uv_loop_t *loop, struct redis *r, const struct cache_opt
         c->m_hits = metrics_counter(m, "hirewire_cache_hits_total", NULL, "Cache hits");
         c->m_misses = metrics_counter(m, "hirewire_cache_misses_total", NULL, "Cache misses");
         c->m_sets = metrics_counter(m, "hirewire_cache_sets_total", NULL, "Cache writes");
-        c->m_deletes =
-            metrics_counter(m, "hirewire_cache_deletes_total", NULL, "Cache deletes");
+        c->m_deletes = metrics_counter(m, "hirewire_cache_deletes_total", NULL, "Cache deletes");
         c->m_fallbacks = metrics_counter(m, "hirewire_cache_fallbacks_total", NULL,
                                          "Cache operations served from memory while Redis "
                                          "is configured but unavailable");
@@ -585,7 +583,7 @@ int cache_get(struct cache *c, const char *ns, const char *key, cache_get_cb cb,
         if (rc == 0)
             return 0;
         req_free(c, q);
-        count(c, &c->st.errors, c->m_errors);
+        count(&c->st.errors, c->m_errors);
     }
     mem_get(c, ns, key, cb, arg);
     return 0;
@@ -599,7 +597,7 @@ int cache_set(struct cache *c, const char *ns, const char *key, const void *val,
         return -EINVAL;
     if (!val)
         val = "";
-    count(c, &c->st.sets, c->m_sets);
+    count(&c->st.sets, c->m_sets);
     if (redis_live(c)) {
         struct ns_mark *mk = route_mark(c, ns);
         char k[CACHE_FULLKEY_MAX];
@@ -607,8 +605,8 @@ int cache_set(struct cache *c, const char *ns, const char *key, const void *val,
         struct cache_req *q = req_new(c, REQ_WRITE, ns, 0);
         int rc = -ENOMEM;
         if (q && ttl_s > 0)
-            rc = redis_command(c->r, on_write_reply, q, "SET %b %b EX %d", k, klen, val, len,
-                               ttl_s);
+            rc =
+                redis_command(c->r, on_write_reply, q, "SET %b %b EX %d", k, klen, val, len, ttl_s);
         else if (q)
             rc = redis_command(c->r, on_write_reply, q, "SET %b %b", k, klen, val, len);
         if (rc && q)
@@ -617,7 +615,7 @@ int cache_set(struct cache *c, const char *ns, const char *key, const void *val,
             /* While the namespace is being cleared, reads come from memory,
              * which must see this write too. */
             return mk ? mem_set(c, ns, key, val, len, ttl_s) : 0;
-        count(c, &c->st.errors, c->m_errors);
+        count(&c->st.errors, c->m_errors);
     }
     return mem_write_done(c, ns, mem_set(c, ns, key, val, len, ttl_s));
 }
@@ -626,7 +624,7 @@ int cache_del(struct cache *c, const char *ns, const char *key)
 {
     if (!cache_ns_valid(ns) || !key_valid(key))
         return -EINVAL;
-    count(c, &c->st.deletes, c->m_deletes);
+    count(&c->st.deletes, c->m_deletes);
     char lk[CACHE_FULLKEY_MAX];
     lru_key(ns, key, lk);
     if (redis_live(c)) {
@@ -646,18 +644,17 @@ int cache_del(struct cache *c, const char *ns, const char *key)
                 lru_del(c->lru, lk);
             return 0;
         }
-        count(c, &c->st.errors, c->m_errors);
+        count(&c->st.errors, c->m_errors);
     }
     lru_del(c->lru, lk);
     return mem_write_done(c, ns, 0);
 }
 
-int cache_del_pattern(struct cache *c, const char *ns, const char *glob, cache_del_cb cb,
-                      void *arg)
+int cache_del_pattern(struct cache *c, const char *ns, const char *glob, cache_del_cb cb, void *arg)
 {
     if (!cache_ns_valid(ns) || !key_valid(glob))
         return -EINVAL;
-    count(c, &c->st.deletes, c->m_deletes);
+    count(&c->st.deletes, c->m_deletes);
     char lk[CACHE_FULLKEY_MAX];
     lru_key(ns, glob, lk);
     if (redis_live(c)) {
@@ -668,7 +665,7 @@ int cache_del_pattern(struct cache *c, const char *ns, const char *glob, cache_d
                 lru_del_glob(c->lru, lk);
             return 0;
         }
-        count(c, &c->st.errors, c->m_errors);
+        count(&c->st.errors, c->m_errors);
     }
     size_t n = lru_del_glob(c->lru, lk);
     int rc = mem_write_done(c, ns, 0);

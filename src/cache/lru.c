@@ -32,7 +32,7 @@ struct lru_entry {
 
 struct lru {
     struct lru_entry **buckets;
-    size_t nbuckets; /* a power of two */
+    size_t nbuckets;        /* a power of two */
     struct lru_entry *head; /* most recently used */
     struct lru_entry *tail; /* least recently used */
     size_t count;

@@ -42,13 +42,13 @@
 
 struct conn {
     struct redis *r;
-    const char *name;        /* "command" or "subscribe", for logs */
-    redisAsyncContext *ac;   /* the current attempt or connection, or NULL */
-    bool connected;          /* TCP is up (the handshake may be pending) */
-    bool up;                 /* handshake done: usable */
-    bool in_outage;          /* failing since the last time it was up */
-    int64_t down_since_ms;   /* monotonic, valid while in_outage */
-    int64_t last_log_ms;     /* last "still down" line */
+    const char *name;      /* "command" or "subscribe", for logs */
+    redisAsyncContext *ac; /* the current attempt or connection, or NULL */
+    bool connected;        /* TCP is up (the handshake may be pending) */
+    bool up;               /* handshake done: usable */
+    bool in_outage;        /* failing since the last time it was up */
+    int64_t down_since_ms; /* monotonic, valid while in_outage */
+    int64_t last_log_ms;   /* last "still down" line */
     uint64_t backoff_ms;
     uv_timer_t retry;
     uv_timer_t watchdog; /* connect timeout, then the close timeout */
@@ -227,6 +227,8 @@ static void conn_lost(struct conn *c, bool refused, const char *why)
         return;
     }
     uv_timer_stop(&c->watchdog);
+    if (!was_up)
+        metric_inc(r->m_err_connect);
     log_failure(c, was_up, refused, why && *why ? why : "connection lost");
     if (was_up && c == &r->cmd) {
         metric_set(r->m_up, 0);
@@ -264,7 +266,6 @@ static void conn_up(struct conn *c)
  * and are ignored because the context is no longer current. */
 static void handshake_fail(struct conn *c, redisAsyncContext *ac, const char *why)
 {
-    metric_inc(c->r->m_err_connect);
     conn_lost(c, true, why);
     redisAsyncFree(ac);
 }
@@ -300,7 +301,6 @@ static void on_connect(const redisAsyncContext *cac, int status)
         return;
     if (status != REDIS_OK) {
         /* hiredis frees ac after this callback returns. */
-        metric_inc(r->m_err_connect);
         conn_lost(c, false, ac->errstr);
         return;
     }
@@ -341,7 +341,6 @@ static void on_watchdog(uv_timer_t *t)
         finish_check(r);
         return;
     }
-    metric_inc(r->m_err_connect);
     conn_lost(c, false, c->connected ? "no answer to the handshake" : "connect timed out");
     redisAsyncFree(ac);
 }
@@ -355,21 +354,18 @@ static void conn_start(struct conn *c)
     else
         ac = redisAsyncConnect(r->host, r->port);
     if (!ac) {
-        metric_inc(r->m_err_connect);
         conn_lost(c, false, "out of memory");
         return;
     }
     if (ac->err) {
         /* Failed synchronously (a missing unix socket, an unroutable
          * address): hiredis has called nothing yet, so the context is ours. */
-        metric_inc(r->m_err_connect);
         conn_lost(c, false, ac->errstr);
         redisAsyncFree(ac);
         return;
     }
     ac->data = c;
     if (hiredis_uv_attach(ac, r->loop, on_poll_closed, r) != REDIS_OK) {
-        metric_inc(r->m_err_connect);
         conn_lost(c, false, "cannot watch the socket");
         redisAsyncFree(ac);
         return;
@@ -512,8 +508,8 @@ int redis_command(struct redis *r, redis_reply_cb cb, void *arg, const char *fmt
     return req_sent(r, q, rc);
 }
 
-int redis_command_argv(struct redis *r, redis_reply_cb cb, void *arg, int argc,
-                       const char **argv, const size_t *argvlen)
+int redis_command_argv(struct redis *r, redis_reply_cb cb, void *arg, int argc, const char **argv,
+                       const size_t *argvlen)
 {
     if (argc <= 0 || !argv)
         return -EINVAL;
@@ -566,8 +562,7 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *privdata)
     if (!rep || c->ac != ac)
         return;
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 ||
-        rep->element[0]->type != REDIS_REPLY_STRING ||
-        rep->element[1]->type != REDIS_REPLY_STRING)
+        rep->element[0]->type != REDIS_REPLY_STRING || rep->element[1]->type != REDIS_REPLY_STRING)
         return;
     const char *kind = rep->element[0]->str;
     if (strcmp(kind, "message") == 0 && rep->element[2]->type == REDIS_REPLY_STRING) {
@@ -581,8 +576,7 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *privdata)
 
 static void send_subscribe(struct redis *r, const struct redis_sub *s)
 {
-    if (redisAsyncCommand(r->sub.ac, on_sub_reply, &r->sub, "SUBSCRIBE %s", s->channel) !=
-        REDIS_OK)
+    if (redisAsyncCommand(r->sub.ac, on_sub_reply, &r->sub, "SUBSCRIBE %s", s->channel) != REDIS_OK)
         LOG_ERROR("cannot subscribe to %s", s->channel);
 }
 
@@ -645,7 +639,13 @@ static void conn_close(struct conn *c)
 
 void redis_close(struct redis *r, void (*done)(void *arg), void *arg)
 {
-    assert(r && !r->closing);
+    if (!r) {
+        /* No Redis configured: nothing to wait for. */
+        if (done)
+            done(arg);
+        return;
+    }
+    assert(!r->closing);
     LOG_DEBUG("closing");
     /* Listeners are not told about the close: they are being torn down too. */
     r->closing = true;
