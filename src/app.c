@@ -159,28 +159,19 @@ static const struct {
 
 /* --- stop --- */
 
-static void on_redis_closed(void *arg)
-{
-    struct app *app = arg;
-
-    /* Redis delivered its pending replies to the cache before closing. */
-    cache_free(app->cache);
-    app->cache = NULL;
-}
-
 static void close_all(struct app *app)
 {
     LOG_INFO("closing connections");
     uv_timer_stop(&app->tick);
     uv_close((uv_handle_t *)&app->tick, NULL);
     http_stop(app->http);
-    if (app->redis) {
-        redis_close(app->redis, on_redis_closed, app);
-        app->redis = NULL;
-    } else {
-        cache_free(app->cache);
-        app->cache = NULL;
-    }
+    /* The cache first: it unregisters from Redis and answers its waiting
+     * callers (whose requests are detached by now) before Redis goes. */
+    cache_free(app->cache);
+    app->cache = NULL;
+    if (app->redis)
+        redis_close(app->redis, NULL, NULL);
+    app->redis = NULL;
     pg_close(app->pg, NULL, NULL);
     app->pg = NULL;
     uv_close((uv_handle_t *)&app->sigint, NULL);
