@@ -251,7 +251,8 @@ class Server:
         return self.request("POST", path, body=body, **kw)
 
     def stderr(self):
-        self._stderr.flush()
+        if not self._stderr.closed:
+            self._stderr.flush()
         return self.stderr_path.read_text(errors="replace")
 
     def stderr_tail(self, n=60):

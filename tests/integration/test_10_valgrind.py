@@ -42,7 +42,8 @@ def test_cli_under_valgrind(vbin):
     check_valgrind_report(proc.stderr)
     proc = run_cli("token", "list", name, binary=vbin, wrapper=VALGRIND, timeout=READY_S)
     assert proc.returncode == 0, proc.stderr[-6000:]
-    assert len(proc.stdout.splitlines()) == 1, proc.stdout
+    rows = [l for l in proc.stdout.splitlines() if not l.startswith("ID\t")]
+    assert len(rows) == 1 and rows[0].split("\t")[3] == "live", proc.stdout
     check_valgrind_report(proc.stderr)
 
 
