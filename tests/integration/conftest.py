@@ -23,6 +23,8 @@ from typing import NamedTuple
 
 import pytest
 
+import proto
+
 TOKEN_RE = re.compile(r"^hw_[A-Za-z0-9_-]{43}$")
 
 # Under AddressSanitizer on a busy two-core machine start-up is slow; these
@@ -95,9 +97,10 @@ def parse_response(resp):
 
 
 def request(port, method, path, body=None, headers=None, token=None,
-            timeout=HTTP_TIMEOUT_S, conn=None):
+            timeout=HTTP_TIMEOUT_S, conn=None, check_proto=True):
     """One HTTP request. body: dict/list (sent as JSON), str/bytes (sent as
-    is), or None. Returns Response(status, lower-cased headers, JSON or text).
+    is), or None. Returns Response(status, lower-cased headers, JSON or text),
+    after checking it against proto/ (see proto.py).
     With conn, the request goes over that connection (keep-alive)."""
     hdrs = dict(headers or {})
     data = None
@@ -119,10 +122,13 @@ def request(port, method, path, body=None, headers=None, token=None,
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(method, path, body=data, headers=hdrs)
-        return parse_response(conn.getresponse())
+        resp = parse_response(conn.getresponse())
     finally:
         if own:
             conn.close()
+    if check_proto:
+        proto.check(method, path, resp.status, resp.header("content-type", ""), resp.body)
+    return resp
 
 
 def assert_error(resp, status, code, field=...):
@@ -231,7 +237,7 @@ class Server:
                     f"hirewire exited with {self.proc.returncode} before answering\n"
                     f"{self.stderr_tail()}")
             try:
-                r = request(self.port, "GET", "/health", timeout=5)
+                r = request(self.port, "GET", "/health", timeout=5, check_proto=False)
                 if r.status in (200, 503):
                     return
             except (OSError, http.client.HTTPException):

@@ -101,6 +101,16 @@ def test_clear_namespace_and_pattern(server):
     assert clear(server, u.token) == 0
 
 
+def test_clear_by_post(server):
+    u = new_user("clrpost")
+    cset(server, u.token, "p1", 1)
+    cset(server, u.token, "p2", 2)
+    r = server.post("/api/v1/cache/clear", body={"namespace": NS}, token=u.token)
+    assert r.status == 200, r
+    assert r.body["success"] is True and r.body["keys_deleted"] == 2, r.body
+    assert cget(server, u.token, "p1")["found"] is False
+
+
 STATS_KEYS = ("hits", "misses", "sets", "deletes", "total_requests", "hit_rate_percent",
               "backend", "redis_available")
 
