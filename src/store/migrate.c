@@ -145,8 +145,8 @@ int migrate_run(const char *conninfo, char *err, size_t errlen)
         goto out;
     }
     PQsetNoticeProcessor(c, log_pq_notice, NULL);
-    rc = exec_ok(c, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", "cannot take the migration lock",
-                 err, errlen);
+    rc = exec_ok(c, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")",
+                 "cannot take the migration lock", err, errlen);
     if (rc < 0)
         goto out;
     locked = true;

@@ -62,8 +62,8 @@ struct pg_conn {
 
     unsigned backoff_ms;
     bool ever_up;
-    bool down;            /* lost, or failed attempts since it was last up */
-    uint64_t down_since;  /* uv_now() when that started */
+    bool down;           /* lost, or failed attempts since it was last up */
+    uint64_t down_since; /* uv_now() when that started */
 };
 
 struct pg {
@@ -206,8 +206,7 @@ static int result_err(const PGresult *res)
         return HW_ECONFLICT;
     if (!strncmp(s, "22", 2) || !strncmp(s, "23", 2))
         return HW_EVALIDATION;
-    if (!strncmp(s, "08", 2) || !strcmp(s, "57P01") || !strcmp(s, "57P02") ||
-        !strcmp(s, "57P03"))
+    if (!strncmp(s, "08", 2) || !strcmp(s, "57P01") || !strcmp(s, "57P02") || !strcmp(s, "57P03"))
         return HW_EUNAVAIL;
     return HW_EDB;
 }
@@ -444,8 +443,8 @@ static void conn_send(struct pg_conn *c, struct pg_req *r)
     c->req = r;
     c->state = CONN_BUSY;
     pg->busy++;
-    if (!PQsendQueryParams(c->conn, r->sql, r->nparams, NULL, (const char *const *)r->params,
-                           NULL, NULL, 0)) {
+    if (!PQsendQueryParams(c->conn, r->sql, r->nparams, NULL, (const char *const *)r->params, NULL,
+                           NULL, 0)) {
         pq_reason(c->conn, why, sizeof why);
         if (PQstatus(c->conn) == CONNECTION_BAD) {
             conn_lost(c, HW_EUNAVAIL, why);

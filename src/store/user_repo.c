@@ -197,8 +197,9 @@ int user_repo_token_new(PGconn *c, const char *user, const char *label, int64_t 
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         rc = result_fail(c, res, "cannot make a token", err, errlen);
         if (rc == HW_EVALIDATION)
-            snprintf(err, errlen, "a token label is at most 100 characters, without "
-                                  "control characters");
+            snprintf(err, errlen,
+                     "a token label is at most 100 characters, without "
+                     "control characters");
     } else if (PQntuples(res) == 0) {
         snprintf(err, errlen, "there is no user %.64s", user);
         rc = HW_ENOTFOUND;
@@ -214,11 +215,10 @@ int user_repo_token_new(PGconn *c, const char *user, const char *label, int64_t 
 int user_repo_token_revoke(PGconn *c, int64_t token_id, char *err, size_t errlen)
 {
     /* One statement that revokes and still tells "unknown" from "already revoked". */
-    static const char sql[] =
-        "WITH t AS (SELECT id, revoked_at FROM api_tokens WHERE id = $1), "
-        "r AS (UPDATE api_tokens a SET revoked_at = now() FROM t "
-        "      WHERE a.id = t.id AND t.revoked_at IS NULL RETURNING a.id) "
-        "SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM r)";
+    static const char sql[] = "WITH t AS (SELECT id, revoked_at FROM api_tokens WHERE id = $1), "
+                              "r AS (UPDATE api_tokens a SET revoked_at = now() FROM t "
+                              "      WHERE a.id = t.id AND t.revoked_at IS NULL RETURNING a.id) "
+                              "SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM r)";
     char id[24];
     snprintf(id, sizeof id, "%" PRId64, token_id);
     const char *params[1] = {id};
@@ -237,12 +237,11 @@ int user_repo_token_revoke(PGconn *c, int64_t token_id, char *err, size_t errlen
     return rc;
 }
 
-#define ISO_UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-
 int user_repo_list(PGconn *c, char *err, size_t errlen)
 {
     static const char sql[] =
-        "SELECT u.id, u.name, " ISO_UTC("u.created_at") ", "
+        "SELECT u.id, u.name, "
+        "       to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
         "       count(t.id) FILTER (WHERE t.revoked_at IS NULL) "
         "FROM users u LEFT JOIN api_tokens t ON t.user_id = u.id "
         "GROUP BY u.id ORDER BY u.id";
@@ -260,8 +259,8 @@ int user_repo_list(PGconn *c, char *err, size_t errlen)
     }
     printf("%-*s  %-*s  %-20s  %s\n", idw, "ID", namew, "NAME", "CREATED", "LIVE_TOKENS");
     for (int i = 0; i < n; i++)
-        printf("%-*s  %-*s  %-20s  %s\n", idw, PQgetvalue(res, i, 0), namew,
-               PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
+        printf("%-*s  %-*s  %-20s  %s\n", idw, PQgetvalue(res, i, 0), namew, PQgetvalue(res, i, 1),
+               PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
 out:
     PQclear(res);
     return rc;
@@ -273,8 +272,10 @@ int user_repo_token_list(PGconn *c, const char *user, char *err, size_t errlen)
      * such user" (no row) and "no tokens" (a row of NULLs) stay apart. */
     static const char sql[] =
         "WITH u AS (" USER_MATCH ") "
-        "SELECT t.id, " ISO_UTC("t.created_at") ", "
-        "       coalesce(" ISO_UTC("t.last_used_at") ", '-'), "
+        "SELECT t.id, "
+        "       to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+        "       coalesce(to_char(t.last_used_at AT TIME ZONE 'UTC', "
+        "                        'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-'), "
         "       CASE WHEN t.revoked_at IS NULL THEN 'live' ELSE 'revoked' END, t.label "
         "FROM u LEFT JOIN api_tokens t ON t.user_id = u.id ORDER BY t.id";
     char idbuf[24];
