@@ -145,6 +145,8 @@ int migrate_run(const char *conninfo, char *err, size_t errlen)
         goto out;
     }
     PQsetNoticeProcessor(c, log_pq_notice, NULL);
+    /* "relation already exists, skipping" on every start says nothing. */
+    PQclear(PQexec(c, "SET client_min_messages = warning"));
     rc = exec_ok(c, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")",
                  "cannot take the migration lock", err, errlen);
     if (rc < 0)
