@@ -15,11 +15,15 @@
 
 #include "hirewire/api.h"
 #include "hirewire/app.h"
+#include "hirewire/broker.h"
+#include "hirewire/bus.h"
 #include "hirewire/cache.h"
 #include "hirewire/clock.h"
 #include "hirewire/config.h"
 #include "hirewire/err.h"
+#include "hirewire/eventlog.h"
 #include "hirewire/http.h"
+#include "hirewire/hub.h"
 #include "hirewire/log.h"
 #include "hirewire/metrics.h"
 #include "hirewire/pg.h"
@@ -28,6 +32,9 @@
 #define TICK_MS 1000
 #define DRAIN_POLL_MS 20
 #define DRAIN_MAX_MS 10000
+#define PRUNE_EVERY_MS (3600 * 1000)
+#define PRUNE_FIRST_MS (60 * 1000)
+#define PRUNE_BATCH 5000
 
 /* --- counters of the day --- */
 
@@ -98,12 +105,35 @@ static int start_cache(struct app *app)
     return app->cache ? 0 : -ENOMEM;
 }
 
+static void on_pruned(void *arg, int err, long long deleted)
+{
+    struct app *app = arg;
+
+    app->pruning = false;
+    if (err) {
+        LOG_WARN("event retention failed: %s; retrying later", err_str(err));
+        return;
+    }
+    if (deleted > 0)
+        LOG_INFO("event retention removed %lld events older than %d days", deleted,
+                 app->cfg->event_retention_days);
+    /* A full batch means there is more: go on at the next tick. */
+    if (deleted == PRUNE_BATCH)
+        app->next_prune_ms = 0;
+}
+
 static void on_tick(uv_timer_t *t)
 {
     struct app *app = t->data;
 
     app->last_tick_ms = clock_now_ms();
     roll_day(app);
+    if (!app->pruning && !app->stopping && app->last_tick_ms >= app->next_prune_ms) {
+        app->next_prune_ms = app->last_tick_ms + PRUNE_EVERY_MS;
+        if (eventlog_prune(app->pg, app->cfg->event_retention_days, PRUNE_BATCH, on_pruned,
+                           app) == 0)
+            app->pruning = true;
+    }
 }
 
 static int start_tick(struct app *app)
@@ -111,7 +141,33 @@ static int start_tick(struct app *app)
     uv_timer_init(app->loop, &app->tick);
     app->tick.data = app;
     app->last_tick_ms = clock_now_ms();
+    app->next_prune_ms = app->last_tick_ms + PRUNE_FIRST_MS;
     return uv_timer_start(&app->tick, on_tick, TICK_MS, TICK_MS);
+}
+
+static void deliver_to_hub(void *arg, struct event *ev)
+{
+    hub_deliver(arg, ev);
+}
+
+static int start_bus(struct app *app)
+{
+    app->bus = bus_new();
+    return app->bus ? 0 : -ENOMEM;
+}
+
+static int start_hub(struct app *app)
+{
+    app->hub = hub_new(app);
+    if (!app->hub)
+        return -ENOMEM;
+    return bus_subscribe(app->bus, deliver_to_hub, app->hub);
+}
+
+static int start_broker(struct app *app)
+{
+    app->broker = broker_new(app);
+    return app->broker ? 0 : -ENOMEM;
 }
 
 static int start_http(struct app *app)
@@ -139,6 +195,25 @@ static void undo_cache(struct app *app)
     app->cache = NULL;
 }
 
+static void undo_bus(struct app *app)
+{
+    bus_free(app->bus);
+    app->bus = NULL;
+}
+
+static void undo_hub(struct app *app)
+{
+    hub_close_all(app->hub, 1001, "server stopping");
+    hub_free(app->hub);
+    app->hub = NULL;
+}
+
+static void undo_broker(struct app *app)
+{
+    broker_free(app->broker);
+    app->broker = NULL;
+}
+
 static void undo_tick(struct app *app)
 {
     uv_close((uv_handle_t *)&app->tick, NULL);
@@ -152,6 +227,9 @@ static const struct {
     {"postgresql", start_pg, undo_pg},
     {"redis", start_redis, undo_redis},
     {"cache", start_cache, undo_cache},
+    {"bus", start_bus, undo_bus},
+    {"hub", start_hub, undo_hub},
+    {"broker", start_broker, undo_broker},
     {"scheduler", start_tick, undo_tick},
     {"http", start_http, NULL},
 };
@@ -164,7 +242,10 @@ static void close_all(struct app *app)
     LOG_INFO("closing connections");
     uv_timer_stop(&app->tick);
     uv_close((uv_handle_t *)&app->tick, NULL);
+    hub_close_all(app->hub, 1001, "server stopping");
     http_stop(app->http);
+    broker_free(app->broker);
+    app->broker = NULL;
     /* The cache first: it unregisters from Redis and answers its waiting
      * callers (whose requests are detached by now) before Redis goes. */
     cache_free(app->cache);
@@ -206,6 +287,7 @@ static void on_signal(uv_signal_t *h, int signum)
     LOG_INFO("%s: stopping (send it again to exit at once)", strsignal(signum));
     app->stopping = true;
     http_drain(app->http);
+    hub_close_all(app->hub, 1001, "server stopping");
     app->drain_started = (uint64_t)uv_now(app->loop);
     uv_timer_init(app->loop, &app->drain);
     app->drain.data = app;
@@ -281,6 +363,8 @@ int app_serve(const struct config *cfg)
     http_free(app.http);
     app.http = NULL;
     uv_run(&loop, UV_RUN_DEFAULT);
+    hub_free(app.hub);
+    bus_free(app.bus);
     rc = uv_loop_close(&loop);
     if (rc) {
         uv_walk(&loop, print_handle, NULL);

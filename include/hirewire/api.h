@@ -47,5 +47,6 @@ void api_cache_get(struct http_req *req);
 void api_cache_set(struct http_req *req);
 void api_cache_clear(struct http_req *req);
 void api_cache_namespaces(struct http_req *req);
+void api_events_post(struct http_req *req);
 
 #endif

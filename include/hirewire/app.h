@@ -14,6 +14,9 @@ struct pg;
 struct redis;
 struct cache;
 struct http_server;
+struct bus;
+struct hub;
+struct broker;
 
 enum app_today {
     APP_TODAY_JOBS_PROCESSED,
@@ -30,6 +33,9 @@ struct app {
     struct pg *pg;
     struct redis *redis; /* NULL when no Redis is configured */
     struct cache *cache;
+    struct broker *broker;
+    struct bus *bus;
+    struct hub *hub;
     struct http_server *http;
 
     char node_id[96];
@@ -43,6 +49,8 @@ struct app {
     /* the housekeeping timer: proves the loop turns, rolls the day over */
     uv_timer_t tick;
     int64_t last_tick_ms;
+    int64_t next_prune_ms; /* when retention runs next */
+    bool pruning;
 
     uv_signal_t sigint, sigterm;
     int signals; /* how many stop signals arrived */

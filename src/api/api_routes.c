@@ -18,6 +18,8 @@ const struct route api_routes[] = {
     {HTTP_POST, "/api/v1/cache/set", api_cache_set, ROUTE_JSON},
     {HTTP_POST, "/api/v1/cache/get", api_cache_get, ROUTE_JSON},
     {HTTP_DELETE | HTTP_POST, "/api/v1/cache/clear", api_cache_clear, ROUTE_JSON},
+
+    {HTTP_POST, "/api/v1/events", api_events_post, ROUTE_JSON},
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -16,6 +16,7 @@
 
 #include "hirewire/api.h"
 #include "hirewire/app.h"
+#include "hirewire/broker.h"
 #include "hirewire/clock.h"
 #include "hirewire/config.h"
 #include "hirewire/err.h"
@@ -72,8 +73,10 @@ static json_t *checks_json(struct app *app, bool db_up, double latency_ms)
                            http_connections(app->http));
     json_t *sched = json_pack("{s:s, s:I}", "status", ago <= TICK_STALE_MS ? "up" : "stalled",
                               "last_tick_ms_ago", (json_int_t)ago);
-    return json_pack("{s:o, s:o, s:o, s:o}", "database", db, "redis", rd, "websocket", ws,
-                     "scheduler", sched);
+    json_t *br = json_pack("{s:s, s:s}", "status", broker_state(app->broker), "node_id",
+                           app->node_id);
+    return json_pack("{s:o, s:o, s:o, s:o, s:o}", "database", db, "redis", rd, "websocket", ws,
+                     "scheduler", sched, "broker", br);
 }
 
 static void health_reply(struct health_check *hc, bool db_up, double latency_ms)

@@ -18,6 +18,7 @@
 #include "hirewire/auth.h"
 #include "hirewire/config.h"
 #include "hirewire/err.h"
+#include "hirewire/hub.h"
 #include "hirewire/jsonx.h"
 #include "hirewire/log.h"
 #include "hirewire/metrics.h"
@@ -474,9 +475,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             http__req_detach(pss->req);
         return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        /* No WebSocket endpoint is served on this path. */
-        lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "no WebSocket here");
-        return 1;
+    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+    case LWS_CALLBACK_CLOSED:
+        if (!s || !s->app->hub)
+            return -1;
+        return hub_lws_callback(s->app->hub, wsi, (int)reason, pss ? &pss->ws : NULL, in, len);
     default:
         return 0;
     }
@@ -562,7 +567,7 @@ int http_inflight(const struct http_server *s)
 
 int http_connections(const struct http_server *s)
 {
-    return s ? s->nconn : 0;
+    return s ? hub_connections(s->app->hub) : 0;
 }
 
 struct lws_context *http_lws_context(struct http_server *s)

@@ -22,7 +22,6 @@ struct http_server {
     size_t nroutes;
     http_error_fn on_error;
     struct lws_retry_bo retry; /* WebSocket ping / idle policy */
-    int nconn;    /* WebSocket connections */
     int inflight; /* dispatched requests that owe a reply */
     uint64_t next_req_id;
     bool draining;
@@ -47,6 +46,7 @@ enum http_req_state {
  * transactions, so it holds nothing but the current request. */
 struct http_pss {
     struct http_req *req;
+    void *ws; /* the hub's connection, once upgraded */
 };
 
 struct http_req {
