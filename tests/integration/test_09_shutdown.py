@@ -86,7 +86,7 @@ def test_second_signal_exits_at_once(start_server):
 
 def test_port_in_use_is_a_clear_error(start_server):
     srv = start_server()
-    proc = run_cli("serve", "--port", srv.port, timeout=60)
+    proc = run_cli("serve", "--port", srv.port, timeout=30)
     assert proc.returncode == 1, (proc.returncode, proc.stderr)
     assert str(srv.port) in proc.stderr or "in use" in proc.stderr.lower(), proc.stderr
     for marker in SANITIZER_MARKERS:
