@@ -168,6 +168,7 @@ struct bench {
     uint64_t n_next, warm_n, n_cap;
     uint64_t posted_ok, posted_ok_warm, post_failed, post_reconnects;
     char first_post_err[256];
+    bool poster_connected_once, poster_setup_failed;
     uint8_t *ok; /* one bit per n the server accepted with 202 */
     uint8_t *bitmaps;
     size_t bitmap_bytes;
@@ -824,6 +825,10 @@ static void post_failed(struct poster *p, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(b->first_post_err, sizeof(b->first_post_err), fmt, ap);
         va_end(ap);
+        /* The answer's body goes on one line. */
+        for (char *s = b->first_post_err; *s; s++)
+            if ((unsigned char)*s < 0x20)
+                *s = ' ';
     }
 }
 
@@ -943,9 +948,12 @@ static void poster_connected(uv_connect_t *req, int status)
         if (!b->first_post_err[0])
             snprintf(b->first_post_err, sizeof(b->first_post_err), "HTTP connect to %.64s: %s",
                      b->http_host, uv_strerror(status));
+        if (!b->poster_connected_once)
+            b->poster_setup_failed = true;
         poster_close(p);
         return;
     }
+    b->poster_connected_once = true;
     uv_tcp_nodelay(&p->tcp, 1);
     int r = uv_read_start((uv_stream_t *)&p->tcp, poster_alloc, poster_read);
     if (r < 0) {
@@ -1108,7 +1116,7 @@ static void tick_post(struct bench *b, uint64_t now)
         finish(b, 1);
         return;
     }
-    if (b->posters_open == 0 && now > b->post_start + 5 * 1000000000ull) {
+    if (b->poster_setup_failed || (b->posters_open == 0 && now > b->post_start + 5 * 1000000000ull)) {
         fprintf(stderr, "wsload: setup failed: no HTTP connection to %s (%s)\n", b->http_host,
                 b->first_post_err[0] ? b->first_post_err : "gave up reconnecting");
         finish(b, 1);
@@ -1331,24 +1339,35 @@ static void report_fanout(struct bench *b)
     printf("  deliveries/s      %.0f\n", rx_rate);
     printf("  latency ms        p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n", p50, p90, p99, pmax);
     printf("  wsload CPU        %.2f s (%.2f us per delivery)\n", gen_cpu, gen_us);
-    if (srv)
+    if (srv && b->delivered)
         printf("  server CPU        %.2f s over %.1f s (%.0f %%), %.3f s per 100k deliveries "
                "(%.2f us each)\n  server RSS        %ld KiB before, %ld KiB after\n",
                srv_cpu, srv_window, srv_pct, srv_100k, srv_100k * 10.0, b->s0.srv_rss_kb,
                b->s1.srv_rss_kb);
+    /* Figures that could not be measured are null. */
+    char srv_json[256];
+    if (srv && b->delivered)
+        snprintf(srv_json, sizeof(srv_json),
+                 "\"server_cpu_s\":%.3f,\"server_cpu_pct\":%.1f,\"server_cpu_s_per_100k\":%.4f",
+                 srv_cpu, srv_pct, srv_100k);
+    else if (srv)
+        snprintf(srv_json, sizeof(srv_json),
+                 "\"server_cpu_s\":%.3f,\"server_cpu_pct\":%.1f,\"server_cpu_s_per_100k\":null",
+                 srv_cpu, srv_pct);
+    else
+        snprintf(srv_json, sizeof(srv_json),
+                 "\"server_cpu_s\":null,\"server_cpu_pct\":null,\"server_cpu_s_per_100k\":null");
     printf("RESULT {\"mode\":\"fanout\",\"conns\":%ld,\"rate\":%.0f,\"duration_s\":%.1f,"
            "\"connect_s\":%.3f,\"connect_failed\":%ld,\"dropped\":%ld,\"posted\":%" PRIu64
            ",\"posts_failed\":%" PRIu64 ",\"expected\":%" PRIu64 ",\"delivered\":%" PRIu64
            ",\"missed\":%" PRIu64 ",\"duplicated\":%" PRIu64 ",\"out_of_order\":%" PRIu64
            ",\"unexpected\":%" PRIu64 ",\"deliveries_per_s\":%.0f,\"p50_ms\":%.3f,"
            "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"gen_cpu_s\":%.3f,"
-           "\"gen_cpu_us_per_delivery\":%.3f,\"server_cpu_s\":%.3f,\"server_cpu_pct\":%.1f,"
-           "\"server_cpu_s_per_100k\":%.4f,\"server_rss_kb_before\":%ld,"
+           "\"gen_cpu_us_per_delivery\":%.3f,%s,\"server_rss_kb_before\":%ld,"
            "\"server_rss_kb_after\":%ld,\"interrupted\":%s}\n",
            b->o.conns, b->o.rate, b->o.duration, connect_s, b->connect_failed, b->dropped, posted,
            b->post_failed, expected, delivered_ok, missed, b->duplicated, b->out_of_order,
-           unexpected, rx_rate, p50, p90, p99, pmax, gen_cpu, gen_us, srv_cpu, srv_pct, srv_100k,
-           b->s0.srv_rss_kb, b->s1.srv_rss_kb, b->interrupted ? "true" : "false");
+           unexpected, rx_rate, p50, p90, p99, pmax, gen_cpu, gen_us, srv_json, b->s0.srv_rss_kb, b->s1.srv_rss_kb, b->interrupted ? "true" : "false");
 }
 
 static void report_idle(struct bench *b)
