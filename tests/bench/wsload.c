@@ -121,6 +121,7 @@ struct poster {
     bool answered; /* the answer to the request in flight is complete */
     bool close_after;
     uint64_t n;
+    uint64_t sent_at;
     int reconnects;
     size_t req_len, rsp_len;
     char req[1024];
@@ -175,7 +176,8 @@ struct bench {
 
     uint64_t rx_ticks, delivered, duplicated, out_of_order, late_rx, other_msgs;
     uint64_t last_rx, last_progress_check, last_progress_count;
-    struct hist hist;
+    struct hist hist;      /* post sent -> event delivered */
+    struct hist post_hist; /* post sent -> 202 read */
     struct snap s0, s1;
     long rss_before, rss_ready, rss_hold;
     bool interrupted;
@@ -882,10 +884,12 @@ static int poster_parse(struct poster *p)
     }
     p->close_after = strstr(hdr, "\r\nconnection: close") != NULL || (!cl && !chunked);
     if (status == 202) {
-        if (p->n >= b->warm_n)
+        if (p->n >= b->warm_n) {
             b->posted_ok++;
-        else
+            hist_add(&b->post_hist, (uv_hrtime() - p->sent_at) / 1000);
+        } else {
             b->posted_ok_warm++;
+        }
         b->ok[p->n >> 3] |= (uint8_t)(1u << (p->n & 7));
     } else {
         const char *body = p->rsp + hlen;
@@ -999,6 +1003,7 @@ static void poster_send(struct poster *p, uint64_t n)
     p->req_len = (size_t)hl;
     p->rsp_len = 0;
     p->n = n;
+    p->sent_at = uv_hrtime();
     p->state = P_BUSY;
     p->writing = true;
     p->answered = false;
@@ -1326,8 +1331,13 @@ static void report_fanout(struct bench *b)
            b->o.conns, connect_s, b->connect_failed, b->dropped);
     printf("  rate              %.0f events/s for %.1f s (%ld HTTP connections)\n", b->o.rate,
            b->o.duration, b->nposters);
-    printf("  events posted     %" PRIu64 " (%" PRIu64 " accepted, %" PRIu64 " failed)\n", posted,
-           b->posted_ok, b->post_failed);
+    double post_rate = b->o.duration > 0 ? (double)posted / b->o.duration : 0;
+    double post_p50 = hist_ms(&b->post_hist, 0.50), post_p99 = hist_ms(&b->post_hist, 0.99);
+    printf("  events posted     %" PRIu64 " (%" PRIu64 " accepted, %" PRIu64 " failed), %.1f/s%s\n",
+           posted, b->posted_ok, b->post_failed, post_rate,
+           post_rate < 0.95 * b->o.rate ? " BEHIND: the server answered too slowly" : "");
+    printf("  POST answer ms    p50 %.3f  p99 %.3f  max %.3f\n", post_p50, post_p99,
+           (double)b->post_hist.max_us / 1000.0);
     if (b->first_post_err[0])
         printf("  first post error  %s\n", b->first_post_err);
     printf("  deliveries        expected %" PRIu64 ", delivered %" PRIu64 ", missed %" PRIu64
@@ -1359,14 +1369,15 @@ static void report_fanout(struct bench *b)
                  "\"server_cpu_s\":null,\"server_cpu_pct\":null,\"server_cpu_s_per_100k\":null");
     printf("RESULT {\"mode\":\"fanout\",\"conns\":%ld,\"rate\":%.0f,\"duration_s\":%.1f,"
            "\"connect_s\":%.3f,\"connect_failed\":%ld,\"dropped\":%ld,\"posted\":%" PRIu64
-           ",\"posts_failed\":%" PRIu64 ",\"expected\":%" PRIu64 ",\"delivered\":%" PRIu64
+           ",\"posts_failed\":%" PRIu64 ",\"post_rate\":%.1f,\"post_p50_ms\":%.3f,"
+           "\"post_p99_ms\":%.3f,\"expected\":%" PRIu64 ",\"delivered\":%" PRIu64
            ",\"missed\":%" PRIu64 ",\"duplicated\":%" PRIu64 ",\"out_of_order\":%" PRIu64
            ",\"unexpected\":%" PRIu64 ",\"deliveries_per_s\":%.0f,\"p50_ms\":%.3f,"
            "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"gen_cpu_s\":%.3f,"
            "\"gen_cpu_us_per_delivery\":%.3f,%s,\"server_rss_kb_before\":%ld,"
            "\"server_rss_kb_after\":%ld,\"interrupted\":%s}\n",
            b->o.conns, b->o.rate, b->o.duration, connect_s, b->connect_failed, b->dropped, posted,
-           b->post_failed, expected, delivered_ok, missed, b->duplicated, b->out_of_order,
+           b->post_failed, post_rate, post_p50, post_p99, expected, delivered_ok, missed, b->duplicated, b->out_of_order,
            unexpected, rx_rate, p50, p90, p99, pmax, gen_cpu, gen_us, srv_json, b->s0.srv_rss_kb, b->s1.srv_rss_kb, b->interrupted ? "true" : "false");
 }
 
@@ -1472,10 +1483,10 @@ static void parse_args(struct opts *o, int argc, char **argv)
     if (o->mode == MODE_FANOUT && (o->rate <= 0 || o->duration <= 0))
         die("fanout needs --rate and --duration");
     if (o->http_conns == 0) {
-        /* One request is in flight per connection; leave room for slow answers. */
-        o->http_conns = (long)ceil(o->rate / 250.0);
-        if (o->http_conns < 1)
-            o->http_conns = 1;
+        /* One request is in flight per connection. Answers slower than
+         * 20 ms must not slow the posting down, so the rate holds while the
+         * server is busy fanning out. */
+        o->http_conns = (long)ceil(o->rate / 50.0) + 1;
         if (o->http_conns > POSTERS_MAX)
             o->http_conns = POSTERS_MAX;
     }
