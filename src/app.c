@@ -203,9 +203,8 @@ static void undo_bus(struct app *app)
 
 static void undo_hub(struct app *app)
 {
+    /* Freed once the loop has closed its timer (app_serve). */
     hub_close_all(app->hub, 1001, "server stopping");
-    hub_free(app->hub);
-    app->hub = NULL;
 }
 
 static void undo_broker(struct app *app)
@@ -336,6 +335,8 @@ int app_serve(const struct config *cfg)
             if (steps[done].undo)
                 steps[done].undo(&app);
         uv_run(&loop, UV_RUN_DEFAULT);
+        hub_free(app.hub);
+        bus_free(app.bus);
         uv_loop_close(&loop);
         metrics_free(app.metrics);
         return 1;
