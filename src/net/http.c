@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 
 #include "hirewire/app.h"
 #include "hirewire/auth.h"
@@ -487,8 +488,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
 }
 
+/* lws allocates rx_buffer_size bytes for every connection; client messages
+ * are small, and longer ones arrive in pieces that the hub reassembles. */
+#define RX_BUFFER 512
+
 static const struct lws_protocols protocols[] = {
-    {"hirewire", callback, sizeof(struct http_pss), 4096, 0, NULL, 0},
+    {"hirewire", callback, sizeof(struct http_pss), RX_BUFFER, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -506,6 +511,32 @@ static void register_metrics(struct http_server *s, struct metrics *m)
                                      metrics_latency_nbounds);
     s->m_dropped = metrics_counter(m, "hirewire_http_replies_dropped_total", NULL,
                                    "Replies not sent because the client had gone");
+}
+
+/* lws sizes its fd table by fd_limit_per_thread, but when that is below the
+ * process's open-file limit it switches to a linear search of the table on
+ * every poll event, which dominated the cost of a WebSocket delivery. So the
+ * soft limit is set to exactly the table size (capped by the hard limit). */
+static unsigned fd_table_size(int wanted)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return (unsigned)wanted;
+    rlim_t want = (rlim_t)wanted;
+    if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max) {
+        LOG_WARN("fd_limit %d is above the hard open-file limit %llu; using that", wanted,
+                 (unsigned long long)rl.rlim_max);
+        want = rl.rlim_max;
+    }
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        LOG_WARN("cannot set the open-file limit to %llu: %s", (unsigned long long)want,
+                 strerror(errno));
+        getrlimit(RLIMIT_NOFILE, &rl);
+        return (unsigned)rl.rlim_cur;
+    }
+    return (unsigned)want;
 }
 
 int http_start(struct app *app, const struct route *routes, size_t nroutes, http_error_fn on_error,
@@ -535,7 +566,7 @@ int http_start(struct app *app, const struct route *routes, size_t nroutes, http
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     info.foreign_loops = loops;
     info.pcontext = &s->ctx;
-    info.fd_limit_per_thread = (unsigned)cfg->fd_limit;
+    info.fd_limit_per_thread = fd_table_size(cfg->fd_limit);
     info.user = s;
     info.server_string = "hirewire";
     info.keepalive_timeout = 60;

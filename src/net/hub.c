@@ -33,6 +33,9 @@
 #define WRITE_BATCH 16
 #define RX_MAX 16384
 #define KILL_AFTER_S 2
+/* The close opcode of lws_write(); lws uses it for its own close frames but
+ * leaves it out of the public enum. */
+#define WRITE_CLOSE ((enum lws_write_protocol)4)
 
 static double gauge_conns(void *arg)
 {
@@ -135,6 +138,15 @@ void hub__conn_push(struct hub_conn *c, struct frame *f)
         lagging(c);
         return;
     }
+    if (c->qlen == 0 && c->state != CONN_AUTH && !lws_partial_buffered(c->wsi)) {
+        /* Nothing waits before this frame and the kernel took everything so
+         * far: write it now. Arming and disarming POLLOUT for a single frame
+         * costs more than the write itself; if the kernel takes only part,
+         * lws keeps the rest and finishes it before anything else. */
+        if (lws_write(c->wsi, f->payload, f->len, LWS_WRITE_TEXT) < (int)f->len)
+            hub__conn_close(c, 1011, "write failed");
+        return;
+    }
     if (c->qlen == c->qcap && !queue_grow(c)) {
         lagging(c);
         return;
@@ -228,8 +240,15 @@ static int conn_write(struct hub_conn *c)
     if ((int)c->qlen <= cfg->ws_queue_soft_msgs && (int64_t)c->qbytes <= cfg->ws_queue_soft_bytes)
         c->soft_since_ms = 0;
     if (c->closing && !c->qlen) {
-        lws_close_reason(wsi, (enum lws_close_status)c->close_code,
-                         (unsigned char *)c->close_reason, strlen(c->close_reason));
+        /* lws takes a non-zero return from a writeable callback for a failed
+         * write and drops the socket without the close frame that
+         * lws_close_reason() prepared: send it here, then drop. */
+        unsigned char buf[LWS_PRE + 2 + sizeof(c->close_reason)];
+        size_t rl = strlen(c->close_reason);
+        buf[LWS_PRE] = (unsigned char)((c->close_code >> 8) & 0xff);
+        buf[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
+        memcpy(buf + LWS_PRE + 2, c->close_reason, rl);
+        lws_write(wsi, buf + LWS_PRE, 2 + rl, WRITE_CLOSE);
         return -1;
     }
     if (c->qlen || c->closing)
@@ -293,28 +312,45 @@ static int upgrade_token(struct lws *wsi, char *tok, size_t n, bool *path_ok)
     return 0;
 }
 
+/* Refuses an upgrade with hirewire's error body. lws_return_http_status()
+ * would say HTTP/1.0 (lws has not recorded the request's version on the
+ * upgrade path), which strict WebSocket clients reject, with an HTML body. */
+static int refuse(struct hub *h, struct lws *wsi, int status, const char *code, const char *msg)
+{
+    unsigned char buf[LWS_PRE + 768];
+    char body[384];
+    int bl = snprintf(body, sizeof(body),
+                      "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"field\":null},"
+                      "\"detail\":\"%s\"}",
+                      code, msg, msg);
+    int n = snprintf((char *)buf + LWS_PRE, sizeof(buf) - LWS_PRE,
+                     "HTTP/1.1 %d %s\r\nserver: hirewire\r\ncontent-type: application/json\r\n"
+                     "content-length: %d\r\n%sconnection: close\r\n\r\n%s",
+                     status,
+                     status == 401   ? "Unauthorized"
+                     : status == 404 ? "Not Found"
+                                     : "Service Unavailable",
+                     bl, status == 503 ? "retry-after: 1\r\n" : "", body);
+
+    metric_inc(h->m_rejected);
+    if (bl > 0 && bl < (int)sizeof(body) && n > 0 && n < (int)(sizeof(buf) - LWS_PRE))
+        lws_write(wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_HTTP_HEADERS);
+    return -1;
+}
+
 static int on_filter(struct hub *h, struct lws *wsi)
 {
     char tok[AUTH_TOKEN_MAX + 1];
     bool path_ok;
     int has = upgrade_token(wsi, tok, sizeof(tok), &path_ok);
 
-    if (!path_ok) {
-        metric_inc(h->m_rejected);
-        lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "no WebSocket at this path");
-        return -1;
-    }
-    if (h->closing) {
-        metric_inc(h->m_rejected);
-        lws_return_http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "shutting down");
-        return -1;
-    }
-    if (!has || !user_token_valid(tok)) {
-        metric_inc(h->m_rejected);
-        lws_return_http_status(wsi, HTTP_STATUS_UNAUTHORIZED,
-                               "a token is required: token=, Authorization or /u/TOKEN");
-        return -1;
-    }
+    if (!path_ok)
+        return refuse(h, wsi, 404, "not_found", "no WebSocket at this path");
+    if (h->closing)
+        return refuse(h, wsi, 503, "unavailable", "shutting down");
+    if (!has || !user_token_valid(tok))
+        return refuse(h, wsi, 401, "unauthorized",
+                      "a token is required: token=, Authorization or /u/TOKEN");
     return 0;
 }
 
@@ -366,9 +402,27 @@ static void on_auth(void *arg, int err, int64_t user_id)
     }
     hub__user_attach(u, c);
     c->state = CONN_REPLAY;
-    send_connected(c);
+    if (c->need >= 0)
+        hub__conn_greet(c);
     hub__replay_step(c);
     hub__conn_release(c);
+}
+
+/* system.connected, once the stream's head is known: an event committed
+ * after the client saw it has a higher seq, so the client gets it. */
+void hub__conn_greet(struct hub_conn *c)
+{
+    send_connected(c);
+    if (c->bad_channels)
+        hub__conn_system(c, "system.error",
+                         "{\"code\":\"invalid_field\",\"message\":\"unknown channels in "
+                         "channels= were ignored\"}",
+                         NULL);
+    if (c->bad_since)
+        hub__conn_system(c, "system.error",
+                         "{\"code\":\"invalid_field\",\"message\":\"since must be a "
+                         "non-negative integer; ignored\"}",
+                         NULL);
 }
 
 static int on_established(struct hub *h, struct lws *wsi, void **slot)
@@ -400,7 +454,7 @@ static int on_established(struct hub *h, struct lws *wsi, void **slot)
         char *end;
         long long s = strtoll(v, &end, 10);
         if (!*v || *end || s < 0) {
-            unknown = -1;
+            c->bad_since = true;
         } else {
             c->since = s;
         }
@@ -412,16 +466,7 @@ static int on_established(struct hub *h, struct lws *wsi, void **slot)
     h->nconns++;
     *slot = c;
 
-    if (unknown > 0)
-        hub__conn_system(c, "system.error",
-                         "{\"code\":\"invalid_field\",\"message\":\"unknown channels in "
-                         "channels= were ignored\"}",
-                         NULL);
-    if (unknown < 0)
-        hub__conn_system(c, "system.error",
-                         "{\"code\":\"invalid_field\",\"message\":\"since must be a "
-                         "non-negative integer; ignored\"}",
-                         NULL);
+    c->bad_channels = unknown > 0;
     c->refs++;
     if (user_repo_auth(h->app->pg, c->token, on_auth, c)) {
         c->refs--;
