@@ -47,6 +47,14 @@ SOURCE_ROOT = Path(os.environ.get("HIREWIRE_SOURCE_ROOT")
                    or Path(__file__).resolve().parents[2])
 
 
+def _die_with_parent():
+    """Runs in the child before exec: SIGTERM it if pytest itself dies, so an
+    interrupted run leaves no server behind."""
+    import ctypes
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -221,7 +229,7 @@ class Server:
         self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(self.cmd, env=self.env, cwd=SOURCE_ROOT,
                                      stdin=subprocess.DEVNULL, stdout=self._stderr,
-                                     stderr=self._stderr)
+                                     stderr=self._stderr, preexec_fn=_die_with_parent)
         self.returncode = None
         try:
             self.wait_ready(ready_timeout)
