@@ -48,7 +48,13 @@ void api_events_post(struct http_req *req)
     if (json_unpack_ex(body, &jerr, JSON_STRICT, "{s:s, s:s, s:o}", "type", &type, "channel",
                        &channel, "data", &data)) {
         const char *f = jsonx_error_field(&jerr, field, sizeof(field));
-        api_error(req, HW_EVALIDATION, *f ? f : NULL, "%s", jerr.text);
+        if (!*f) {
+            /* jansson does not name the key whose value has the wrong type */
+            f = json_is_string(json_object_get(body, "type")) ? "channel" : "type";
+            api_error(req, HW_EVALIDATION, f, "%s must be a string", f);
+            return;
+        }
+        api_error(req, HW_EVALIDATION, f, "%s", jerr.text);
         return;
     }
     if (!event_type_name_valid(type)) {

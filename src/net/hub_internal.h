@@ -56,6 +56,8 @@ struct hub_conn {
     char conn_id[40];
     enum hub_conn_state state;
     unsigned mask;
+    bool bad_channels; /* channels= named unknown channels: said after system.connected */
+    bool bad_since;    /* since= was not a non-negative integer: likewise */
 
     int64_t since;  /* asked to resume after this seq; -1 = live only */
     int64_t after;  /* last seq queued (or skipped) for this socket */
@@ -100,6 +102,7 @@ void hub__conn_push_event(struct hub_conn *c, struct event *ev);
 void hub__conn_system(struct hub_conn *c, const char *type, const char *data_json,
                       const char *extra);
 void hub__conn_close(struct hub_conn *c, int code, const char *reason);
+void hub__conn_greet(struct hub_conn *c); /* system.connected */
 void hub__conn_release(struct hub_conn *c);
 
 /* hub_stream.c */

@@ -171,9 +171,11 @@ static void drain_held(struct hub_user *u)
         }
         event_unref(ev);
     }
+    if (!i)
+        return;
     memmove(u->held, u->held + i, (u->nheld - i) * sizeof(*u->held));
     u->nheld -= i;
-    if (u->nheld && i)
+    if (u->nheld)
         u->held_since_ms = clock_mono_ms();
 }
 
@@ -247,6 +249,7 @@ static void start_waiting_conns(struct hub_user *u)
         next = c->unext;
         if (c->need < 0) {
             c->need = u->last;
+            hub__conn_greet(c);
             if (c->state == CONN_REPLAY)
                 hub__replay_step(c);
         }
@@ -424,16 +427,25 @@ static void on_replay(void *arg, int err, const struct eventlog_page *page)
     c->floor = page->floor;
     if (c->since >= 0 && page->floor > c->since)
         c->expired = true;
+    const struct config *cfg = c->hub->app->cfg;
+    bool cut = false;
     for (size_t i = 0; i < page->n; i++) {
         struct event *ev = page->events[i];
         if (ev->seq <= c->after)
             continue;
+        /* A page may hold more than the queue's limits allow: stop at the
+         * soft limit and read the rest again once the socket took it. */
+        if ((int)c->qlen >= cfg->ws_queue_soft_msgs ||
+            (int64_t)c->qbytes >= cfg->ws_queue_soft_bytes) {
+            cut = true;
+            break;
+        }
         c->after = ev->seq;
         hub__conn_push_event(c, ev);
         c->replayed++;
         metric_inc(c->hub->m_replayed);
     }
-    if (!page->more)
+    if (!page->more && !cut)
         c->after = c->need > c->after ? c->need : c->after;
     hub__replay_step(c);
     hub__conn_release(c);
