@@ -23,7 +23,7 @@ async def read_resume(ws, since, final, timeout=120):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     events, resumed, at = [], None, None
-    while not events or events[-1]["seq"] < final or resumed is None:
+    while (events[-1]["seq"] if events else since) < final or resumed is None:
         left = deadline - loop.time()
         assert left > 0, (f"since={since}: seq {final} and system.resumed not reached in "
                           f"{timeout} s; last {[e['seq'] for e in events[-5:]]}, "
@@ -31,8 +31,9 @@ async def read_resume(ws, since, final, timeout=120):
         msg = await ws.recv(left)
         if is_event(msg):
             want = events[-1]["seq"] + 1 if events else since + 1
-            assert msg["seq"] == want <= final, (f"since={since}: expected seq {want} <= {final}, got {msg['seq']} "
-                                        f"(after {[e['seq'] for e in events[-5:]]})")
+            assert msg["seq"] == want <= final, (
+                f"since={since}: expected seq {want} (up to {final}), got {msg['seq']} "
+                f"after {[e['seq'] for e in events[-5:]]}")
             events.append(msg)
         else:
             assert msg["type"] == "system.resumed" and resumed is None, msg

@@ -10,8 +10,7 @@ import threading
 import time
 
 from conftest import base_env, new_user, poll
-from wsutil import (Poster, check_message, connect, metrics, parse_frames, raw_ws_open, run,
-                    ws_url)
+from wsutil import Poster, check_message, connect, metrics, parse_frames, raw_ws_open, run
 
 LIMITS = ["--ws-queue-soft-msgs", "50", "--ws-queue-hard-msgs", "200", "--ws-soft-grace-s", "1",
           "--ws-queue-soft-bytes", "64KiB", "--ws-queue-hard-bytes", "256KiB"]
@@ -31,11 +30,11 @@ def vm_rss(pid):
 def open_stalled(port, token):
     """A raw WebSocket with a tiny receive buffer: reads up to system.connected,
     then nothing. Returns the socket and the bytes after that message."""
-    path = ws_url(port, "/api/v1/ws", token=token, channels="jobs")[len(f"ws://127.0.0.1:{port}"):]
-    s, buf = raw_ws_open(port, path, rcvbuf=4096)
+    s, buf = raw_ws_open(port, f"/api/v1/ws?token={token}&channels=jobs", rcvbuf=4096)
     while True:
         frames, rest = parse_frames(buf)
         if frames:
+            assert len(frames) == 1, frames  # nothing was posted yet
             op, payload = frames[0]
             assert op == 1, frames[0]
             msg = check_message(json.loads(payload))

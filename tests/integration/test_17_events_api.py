@@ -71,7 +71,8 @@ def test_other_refusals(server, user):
         r = server.post("/api/v1/events", body='{"type":"note.added","channel":"jobs","data":{}}',
                         headers={"Content-Type": "text/plain"}, token=user.token)
         assert_error(r, 415, "unsupported_media_type")
-        r = server.post("/api/v1/events", body={"type": "note.added", "channel": "jobs", "data": {}})
+        r = server.post("/api/v1/events",
+                        body={"type": "note.added", "channel": "jobs", "data": {}})
         assert_error(r, 401, "unauthorized")
         r = server.post("/api/v1/events", token="hw_" + "Z" * 43,
                         body={"type": "note.added", "channel": "jobs", "data": {}})
