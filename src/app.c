@@ -335,9 +335,12 @@ int app_serve(const struct config *cfg)
             if (steps[done].undo)
                 steps[done].undo(&app);
         uv_run(&loop, UV_RUN_DEFAULT);
+        http_free(app.http);
+        uv_run(&loop, UV_RUN_DEFAULT);
         hub_free(app.hub);
         bus_free(app.bus);
-        uv_loop_close(&loop);
+        if (uv_loop_close(&loop))
+            uv_walk(&loop, print_handle, NULL);
         metrics_free(app.metrics);
         return 1;
     }

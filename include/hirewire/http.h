@@ -31,7 +31,8 @@ struct lws_context;
  * depend on api/. */
 typedef void (*http_error_fn)(struct http_req *req, int err, const char *field, const char *msg);
 
-/* Creates the lws context on app->loop and listens. 0 or a negative error. */
+/* Creates the lws context on app->loop and listens. 0 or a negative error
+ * (-EADDRINUSE when the address is taken); *out is set only on success. */
 int http_start(struct app *app, const struct route *routes, size_t nroutes, http_error_fn on_error,
                struct http_server **out);
 

@@ -14,6 +14,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "hirewire/app.h"
 #include "hirewire/auth.h"
@@ -234,8 +238,10 @@ static void preflight(struct http_req *req)
     sanitize_header_list(http_req_header(req, "access-control-request-headers"), hdrs,
                          sizeof(hdrs));
     http_reply_header(req, "access-control-allow-methods", cors_methods);
-    http_reply_header(req, "access-control-allow-headers",
-                      hdrs[0] ? hdrs : "authorization, content-type, idempotency-key");
+    char allow_hdrs[HDR_MAX + 64];
+    snprintf(allow_hdrs, sizeof(allow_hdrs), "authorization, content-type, idempotency-key%s%s",
+             hdrs[0] ? ", " : "", hdrs);
+    http_reply_header(req, "access-control-allow-headers", allow_hdrs);
     http_reply_header(req, "access-control-max-age", "600");
     const char *pna = http_req_header(req, "access-control-request-private-network");
     if (pna && strcasecmp(pna, "true") == 0)
@@ -539,6 +545,38 @@ static unsigned fd_table_size(int wanted)
     return (unsigned)want;
 }
 
+/* lws 4.1 logs a failed bind of its default vhost but still returns a
+ * context (which then serves nothing), and tearing that half-made context
+ * down is not safe on a foreign loop. So the address is tried first. */
+static int probe_bind(const char *host, int port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    memset(&ss, 0, sizeof(ss));
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        len = sizeof(*a4);
+    } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        len = sizeof(*a6);
+    } else {
+        return 0; /* an interface name: lws resolves it */
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    int rc = bind(fd, (struct sockaddr *)&ss, len) ? -errno : 0;
+    close(fd);
+    return rc;
+}
+
 int http_start(struct app *app, const struct route *routes, size_t nroutes, http_error_fn on_error,
                struct http_server **out)
 {
@@ -557,6 +595,12 @@ int http_start(struct app *app, const struct route *routes, size_t nroutes, http
     s->retry.secs_since_valid_ping = (uint16_t)cfg->ws_ping_s;
     s->retry.secs_since_valid_hangup = (uint16_t)cfg->ws_idle_s;
 
+    int rc = probe_bind(cfg->listen_host, cfg->port);
+    if (rc) {
+        LOG_ERROR("cannot listen on %s:%d: %s", cfg->listen_host, cfg->port, strerror(-rc));
+        free(s);
+        return rc;
+    }
     memset(&info, 0, sizeof(info));
     info.port = cfg->port;
     info.iface = cfg->listen_host;
@@ -576,8 +620,7 @@ int http_start(struct app *app, const struct route *routes, size_t nroutes, http
 
     s->ctx = lws_create_context(&info);
     if (!s->ctx) {
-        LOG_ERROR("cannot listen on %s:%d (address in use, or not an address of this machine)",
-                  cfg->listen_host, cfg->port);
+        LOG_ERROR("cannot create the HTTP server on %s:%d", cfg->listen_host, cfg->port);
         free(s);
         return -EADDRINUSE;
     }
