@@ -55,7 +55,6 @@ int cache_del_pattern(struct cache *c, const char *ns, const char *glob, cache_d
                       void *arg);
 
 void cache_stats(const struct cache *c, struct cache_stats *out);
-bool cache_degraded(const struct cache *c); /* serving from memory */
 
 /* Recommended TTL of a namespace in seconds (job_details 1800, company_research
  * 30 days, skill_gap 1 day, recommendations 1 hour, ...); 0 if unknown. */

@@ -53,12 +53,9 @@ void http_free(struct http_server *s);
 /* Number of live HTTP and WebSocket connections. */
 int http_connections(const struct http_server *s);
 
-/* The lws context, for the WebSocket hub. */
-struct lws_context *http_lws_context(struct http_server *s);
 
 /* --- request accessors (valid until the reply) --- */
 struct app *http_req_app(const struct http_req *req);
-unsigned http_req_method(const struct http_req *req);
 const char *http_req_path(const struct http_req *req); /* normalised, no /u/TOKEN */
 int64_t http_req_user(const struct http_req *req);     /* 0 on public routes */
 /* Route parameter by name, NULL if the route has none of that name. */

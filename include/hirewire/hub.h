@@ -36,7 +36,6 @@ void hub_catch_up(struct hub *h);
 void hub_close_all(struct hub *h, int code, const char *reason);
 
 int hub_connections(const struct hub *h);
-int hub_users(const struct hub *h);
 
 /* The libwebsockets reasons of WebSocket connections, from http.c. user is
  * the connection's per-session slot (a pointer the hub owns). Returns what

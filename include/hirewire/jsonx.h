@@ -18,7 +18,5 @@ json_t *jsonx_parse(const char *buf, size_t len, char *msg, size_t msglen);
  * into field (size n). Returns field, or "" when none is named. */
 const char *jsonx_error_field(const json_error_t *jerr, char *field, size_t n);
 
-/* A JSON string of an ISO-8601 UTC time with milliseconds and 'Z'. */
-json_t *jsonx_time(int64_t ms);
 
 #endif

@@ -684,7 +684,3 @@ void cache_stats(const struct cache *c, struct cache_stats *out)
     out->memory_bytes = lru_bytes(c->lru);
 }
 
-bool cache_degraded(const struct cache *c)
-{
-    return !redis_live(c);
-}

@@ -1,6 +1,5 @@
 /* Small jansson helpers shared by the API handlers and the event code. */
 #include "hirewire/jsonx.h"
-#include "hirewire/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,10 +89,3 @@ const char *jsonx_error_field(const json_error_t *jerr, char *field, size_t n)
     return field;
 }
 
-json_t *jsonx_time(int64_t ms)
-{
-    char buf[32];
-    if (clock_format_iso(ms, buf, sizeof(buf)) != 0)
-        return NULL;
-    return json_string(buf);
-}

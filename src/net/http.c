@@ -644,11 +644,6 @@ int http_connections(const struct http_server *s)
     return s ? hub_connections(s->app->hub) : 0;
 }
 
-struct lws_context *http_lws_context(struct http_server *s)
-{
-    return s->ctx;
-}
-
 void http_stop(struct http_server *s)
 {
     if (s && s->ctx) {

@@ -137,11 +137,6 @@ struct app *http_req_app(const struct http_req *req)
     return req->srv->app;
 }
 
-unsigned http_req_method(const struct http_req *req)
-{
-    return req->method;
-}
-
 const char *http_req_path(const struct http_req *req)
 {
     return req->path;

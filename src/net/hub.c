@@ -84,11 +84,6 @@ int hub_connections(const struct hub *h)
     return h ? h->nconns : 0;
 }
 
-int hub_users(const struct hub *h)
-{
-    return h ? h->nusers : 0;
-}
-
 /* --- queue --- */
 
 static bool queue_grow(struct hub_conn *c)
