@@ -66,7 +66,8 @@ struct app {
 /* Runs the server until SIGINT/SIGTERM. Returns the process exit status. */
 int app_serve(const struct config *cfg);
 
-/* Adds n to a counter of the current day (rolling over at UTC midnight). */
+/* Adds n to a counter of the current day. The day rolls over at UTC midnight
+ * within a second (the housekeeping tick), so this is a plain increment. */
 void app_count_today(struct app *app, enum app_today which, uint64_t n);
 uint64_t app_today(struct app *app, enum app_today which);
 
