@@ -33,7 +33,6 @@
 #define DRAIN_POLL_MS 20
 #define DRAIN_MAX_MS 10000
 #define PRUNE_EVERY_MS (3600 * 1000)
-#define PRUNE_FIRST_MS (60 * 1000)
 #define PRUNE_BATCH 5000
 
 /* --- counters of the day --- */
@@ -142,7 +141,10 @@ static int start_tick(struct app *app)
     uv_timer_init(app->loop, &app->tick);
     app->tick.data = app;
     app->last_tick_ms = clock_now_ms();
-    app->next_prune_ms = app->last_tick_ms + PRUNE_FIRST_MS;
+    /* Retention runs at the first tick, then hourly: a node that was down for
+     * a while catches up at once, and the batched delete is cheap and
+     * idempotent when several nodes start together. */
+    app->next_prune_ms = app->last_tick_ms;
     return uv_timer_start(&app->tick, on_tick, TICK_MS, TICK_MS);
 }
 
