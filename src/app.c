@@ -26,8 +26,11 @@
 #include "hirewire/hub.h"
 #include "hirewire/log.h"
 #include "hirewire/metrics.h"
+#include "hirewire/orchestrator.h"
 #include "hirewire/pg.h"
 #include "hirewire/redis.h"
+#include "hirewire/scheduler.h"
+#include "hirewire/sequences.h"
 
 #define TICK_MS 1000
 #define DRAIN_POLL_MS 20
@@ -173,6 +176,29 @@ static int start_broker(struct app *app)
     return app->broker ? 0 : -ENOMEM;
 }
 
+static int start_sequences(struct app *app)
+{
+    char err[512];
+    app->sequences = sequences_load(app->cfg->sequences_file, err, sizeof err);
+    if (!app->sequences) {
+        LOG_ERROR("%s", err);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int start_scheduler(struct app *app)
+{
+    app->sched = scheduler_new(app);
+    return app->sched ? 0 : -ENOMEM;
+}
+
+static int start_orchestrator(struct app *app)
+{
+    app->orch = orchestrator_new(app);
+    return app->orch ? 0 : -ENOMEM;
+}
+
 static int start_http(struct app *app)
 {
     return http_start(app, api_routes, api_routes_count, api_error_msg, &app->http);
@@ -216,6 +242,23 @@ static void undo_broker(struct app *app)
     app->broker = NULL;
 }
 
+static void undo_orchestrator(struct app *app)
+{
+    /* Freed once the loop has closed its timers (app_serve). */
+    orchestrator_stop(app->orch);
+}
+
+static void undo_sequences(struct app *app)
+{
+    sequences_free(app->sequences);
+    app->sequences = NULL;
+}
+
+static void undo_scheduler(struct app *app)
+{
+    scheduler_stop(app->sched); /* freed once the loop closed its timer */
+}
+
 static void undo_tick(struct app *app)
 {
     uv_close((uv_handle_t *)&app->tick, NULL);
@@ -226,12 +269,15 @@ static const struct {
     int (*start)(struct app *);
     void (*undo)(struct app *);
 } steps[] = {
+    {"sequences", start_sequences, undo_sequences},
     {"postgresql", start_pg, undo_pg},
     {"redis", start_redis, undo_redis},
     {"cache", start_cache, undo_cache},
     {"bus", start_bus, undo_bus},
     {"hub", start_hub, undo_hub},
     {"broker", start_broker, undo_broker},
+    {"orchestrator", start_orchestrator, undo_orchestrator},
+    {"follow-up scheduler", start_scheduler, undo_scheduler},
     {"scheduler", start_tick, undo_tick},
     {"http", start_http, NULL},
 };
@@ -246,6 +292,8 @@ static void close_all(struct app *app)
     uv_close((uv_handle_t *)&app->tick, NULL);
     hub_close_all(app->hub, 1001, "server stopping");
     http_stop(app->http);
+    scheduler_stop(app->sched);
+    orchestrator_stop(app->orch);
     broker_free(app->broker);
     app->broker = NULL;
     /* The cache first: it unregisters from Redis and answers its waiting
@@ -341,7 +389,11 @@ int app_serve(const struct config *cfg)
         http_free(app.http);
         uv_run(&loop, UV_RUN_DEFAULT);
         hub_free(app.hub);
+        orchestrator_free(app.orch);
+        scheduler_free(app.sched);
         bus_free(app.bus);
+        sequences_free(app.sequences);
+        sequences_global_cleanup();
         if (uv_loop_close(&loop))
             uv_walk(&loop, print_handle, NULL);
         metrics_free(app.metrics);
@@ -371,7 +423,11 @@ int app_serve(const struct config *cfg)
     app.http = NULL;
     uv_run(&loop, UV_RUN_DEFAULT);
     hub_free(app.hub);
+    orchestrator_free(app.orch);
+    scheduler_free(app.sched);
     bus_free(app.bus);
+    sequences_free(app.sequences);
+    sequences_global_cleanup();
     rc = uv_loop_close(&loop);
     if (rc) {
         uv_walk(&loop, print_handle, NULL);

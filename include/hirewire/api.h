@@ -3,6 +3,7 @@
 #ifndef HIREWIRE_API_H
 #define HIREWIRE_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "hirewire/router.h"
@@ -35,6 +36,33 @@ void api_error_msg(struct http_req *req, int err, const char *field, const char 
  * 503 when the database is unavailable or busy, the mapped error otherwise. */
 void api_store_error(struct http_req *req, int err, const char *what);
 
+/* Domain statements run for a request (api_exec.c). The statement's first
+ * row has a "body" column (the response JSON text, NULL when the object is
+ * not found) and may have "status" (overrides o->status); its rows carry the
+ * events it wrote (eventlog_exec). */
+struct eventlog_result;
+struct api_exec_opts {
+    int status;            /* on success, unless the row says otherwise */
+    const char *what;      /* "saving the job": for store errors */
+    const char *not_found; /* the 404 message when body is NULL */
+    const char *conflict;  /* the 409 message for a unique violation; NULL: generic */
+    /* Looks at the result first; returns true when it has replied. */
+    bool (*check)(struct http_req *req, const void *res);
+};
+
+/* Runs sql with params ($1 must be the user) and replies as above. Always
+ * replies, also when the statement cannot be queued. o must outlive the
+ * request (a static const). */
+void api_exec(struct http_req *req, const char *sql, int nparams, const char *const *params,
+              const struct api_exec_opts *o);
+
+/* Column name of row of a PGresult, NULL when absent or SQL NULL. */
+const char *api_col(const void *res, int row, const char *name);
+/* Publishes the events of a domain statement's result on the bus. */
+void api_publish(struct http_req *req, const struct eventlog_result *r);
+/* Replies with the "body" column of row 0 ("status" column or status). */
+void api_reply_body(struct http_req *req, int status, const void *res);
+
 /* Handlers */
 void api_root(struct http_req *req);
 void api_health(struct http_req *req);        /* GET /health */
@@ -48,5 +76,58 @@ void api_cache_set(struct http_req *req);
 void api_cache_clear(struct http_req *req);
 void api_cache_namespaces(struct http_req *req);
 void api_events_post(struct http_req *req);
+
+/* A status move the statement refused (api_exec check): 404 when the object
+ * is missing, 409 naming the statuses the job may move to. */
+bool api_transition_refused(struct http_req *req, const void *res);
+bool api_transition_refused_offer(struct http_req *req, const void *res);
+
+void api_jobs_create(struct http_req *req);
+void api_jobs_process(struct http_req *req);
+void api_jobs_list(struct http_req *req);
+void api_jobs_get(struct http_req *req);
+void api_jobs_patch(struct http_req *req);
+void api_jobs_delete(struct http_req *req);
+
+void api_ats_status(struct http_req *req);
+void api_ats_timeline(struct http_req *req);
+void api_ats_statistics(struct http_req *req);
+void api_ats_applications(struct http_req *req);
+void api_ats_job_notes(struct http_req *req);
+void api_ats_job_offers(struct http_req *req);
+void api_ats_note_create(struct http_req *req);
+void api_ats_note_update(struct http_req *req);
+void api_ats_note_delete(struct http_req *req);
+
+void api_offer_create(struct http_req *req);
+void api_offer_update(struct http_req *req);
+void api_offer_negotiate(struct http_req *req);
+void api_offer_accept(struct http_req *req);
+void api_offer_reject(struct http_req *req);
+
+void api_interview_create(struct http_req *req);
+void api_interview_update(struct http_req *req);
+void api_interview_cancel(struct http_req *req);
+void api_interview_get(struct http_req *req);
+void api_interviews_of_job(struct http_req *req);
+void api_interviews_upcoming(struct http_req *req);
+void api_interviews_list(struct http_req *req);
+
+void api_calendar_ics(struct http_req *req);
+void api_calendar_feed_get(struct http_req *req);
+void api_calendar_feed_new(struct http_req *req);
+void api_calendar_feed_delete(struct http_req *req);
+
+void api_followup_due(struct http_req *req);
+void api_followups_fired(struct http_req *req);
+void api_followups_list(struct http_req *req);
+void api_followups_create(struct http_req *req);
+void api_followup_complete(struct http_req *req);
+void api_followup_snooze(struct http_req *req);
+void api_followup_dismiss(struct http_req *req);
+
+/* Test builds only (api_routes.c registers them under HIREWIRE_TEST_CLOCK). */
+void api_test_clock(struct http_req *req);
+void api_test_reactions(struct http_req *req);
 
 #endif

@@ -17,6 +17,9 @@ struct http_server;
 struct bus;
 struct hub;
 struct broker;
+struct orchestrator;
+struct scheduler;
+struct sequences;
 
 enum app_today {
     APP_TODAY_JOBS_PROCESSED,
@@ -36,6 +39,9 @@ struct app {
     struct broker *broker;
     struct bus *bus;
     struct hub *hub;
+    struct orchestrator *orch;
+    struct scheduler *sched;
+    struct sequences *sequences; /* the follow-up sequences of config */
     struct http_server *http;
 
     char node_id[96];

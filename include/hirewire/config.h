@@ -42,6 +42,10 @@ struct config {
 
     /* events and WebSockets */
     int event_retention_days;
+    int reaction_retry_s;
+    char *sequences_file;
+    int followup_batch;
+    int reaction_sweep_s;
     int ws_queue_soft_msgs;
     int64_t ws_queue_soft_bytes;
     int ws_queue_hard_msgs;

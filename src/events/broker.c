@@ -24,6 +24,7 @@
 #include "hirewire/err.h"
 #include "hirewire/event.h"
 #include "hirewire/hub.h"
+#include "hirewire/scheduler.h"
 #include "hirewire/log.h"
 #include "hirewire/metrics.h"
 #include "hirewire/redis.h"
@@ -156,6 +157,7 @@ static void on_message(void *arg, const char *channel, const char *data, size_t 
     }
     metric_inc(b->m_received);
     hub_deliver(b->app->hub, ev);
+    scheduler_on_event(b->app->sched, ev);
     event_unref(ev);
 }
 

@@ -144,6 +144,79 @@ int eventlog_append(struct pg *pg, int64_t user_id, const char *type, int channe
     return rc;
 }
 
+/* ---- domain statements -------------------------------------------------- */
+
+struct exec_req {
+    eventlog_exec_cb cb;
+    void *arg;
+    int64_t user_id;
+};
+
+static int collect_events(struct eventlog_result *r, int64_t user_id, const PGresult *res)
+{
+    int n = PQntuples(res), cseq = PQfnumber(res, "seq"), cuser = PQfnumber(res, "user_id");
+    if (cseq < 0 || n == 0)
+        return 0;
+    r->events = calloc((size_t)n, sizeof *r->events);
+    if (!r->events)
+        return -ENOMEM;
+    for (int i = 0; i < n; i++) {
+        if (PQgetisnull(res, i, cseq))
+            continue;
+        /* A statement for several users names each row's user. */
+        if (cuser >= 0 && !parse_i64(PQgetvalue(res, i, cuser), &user_id))
+            return HW_EDB;
+        struct event *e = eventlog_event_from_row(user_id, res, i);
+        if (!e) {
+            LOG_ERROR("event row not usable user=%" PRId64 " row=%d", user_id, i);
+            return HW_EDB;
+        }
+        /* Rows come in the order the final SELECT gives; keep seq order. */
+        size_t at = r->n;
+        while (at > 0 && r->events[at - 1]->seq > e->seq) {
+            r->events[at] = r->events[at - 1];
+            at--;
+        }
+        r->events[at] = e;
+        r->n++;
+    }
+    return 0;
+}
+
+static void exec_done(void *arg, int err, const PGresult *res)
+{
+    struct exec_req *q = arg;
+    struct eventlog_result r = {.res = res};
+
+    if (!err)
+        err = collect_events(&r, q->user_id, res);
+    else if (err == HW_EDB)
+        LOG_ERROR("domain statement failed user=%" PRId64 " sqlstate=%s: %s", q->user_id,
+                  pg_sqlstate(res), res ? PQresultErrorMessage(res) : "");
+    q->cb(q->arg, err, &r);
+    for (size_t i = 0; i < r.n; i++)
+        event_unref(r.events[i]);
+    free(r.events);
+    free(q);
+}
+
+int eventlog_exec(struct pg *pg, int64_t user_id, const char *sql, int nparams,
+                  const char *const *params, eventlog_exec_cb cb, void *arg)
+{
+    if (!sql || !cb)
+        return -EINVAL;
+    struct exec_req *q = malloc(sizeof *q);
+    if (!q)
+        return -ENOMEM;
+    q->cb = cb;
+    q->arg = arg;
+    q->user_id = user_id;
+    int rc = pg_query(pg, sql, nparams, params, exec_done, q);
+    if (rc < 0)
+        free(q);
+    return rc;
+}
+
 /* ---- read ------------------------------------------------------------------ */
 
 struct read_req {
@@ -307,5 +380,123 @@ int eventlog_prune(struct pg *pg, int retention_days, int batch, eventlog_prune_
     int rc = pg_query(pg, sql, 2, params, prune_done, r);
     if (rc < 0)
         free(r);
+    return rc;
+}
+
+/* ---- reactions --------------------------------------------------------------- */
+
+struct done_req {
+    eventlog_done_cb cb;
+    void *arg;
+};
+
+static void mark_done(void *arg, int err, const PGresult *res)
+{
+    struct done_req *d = arg;
+    if (err)
+        log_failure("marking reactions done", err, res);
+    if (d->cb)
+        d->cb(d->arg, err);
+    free(d);
+}
+
+/* Appends "{1,2,3}" of n values to a malloc'd buffer. */
+static char *i64_array(size_t n, const int64_t *v)
+{
+    char *buf = malloc(n * 21 + 3), *p = buf;
+    if (!buf)
+        return NULL;
+    *p++ = '{';
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s%" PRId64, i ? "," : "", v[i]);
+    *p++ = '}';
+    *p = '\0';
+    return buf;
+}
+
+int eventlog_mark_reacted(struct pg *pg, size_t n, const int64_t *users, const int64_t *seqs,
+                          eventlog_done_cb cb, void *arg)
+{
+    static const char sql[] =
+        "UPDATE events e SET reacted_at = now(), claimed_until = NULL "
+        "FROM unnest($1::bigint[], $2::bigint[]) AS d(user_id, seq) "
+        "WHERE e.user_id = d.user_id AND e.seq = d.seq AND e.reacted_at IS NULL";
+    if (n == 0 || !users || !seqs)
+        return -EINVAL;
+    struct done_req *d = malloc(sizeof *d);
+    char *u = i64_array(n, users), *q = i64_array(n, seqs);
+    int rc = -ENOMEM;
+    if (d && u && q) {
+        d->cb = cb;
+        d->arg = arg;
+        const char *params[2] = {u, q};
+        rc = pg_query(pg, sql, 2, params, mark_done, d);
+    }
+    if (rc < 0)
+        free(d);
+    free(u);
+    free(q);
+    return rc;
+}
+
+struct claim_req {
+    eventlog_page_cb cb;
+    void *arg;
+};
+
+static void claim_done(void *arg, int err, const PGresult *res)
+{
+    struct claim_req *c = arg;
+    struct eventlog_page page = {0};
+    int n = err ? 0 : PQntuples(res);
+
+    if (err)
+        log_failure("claiming unreacted events", err, res);
+    else if (n > 0 && !(page.events = calloc((size_t)n, sizeof *page.events)))
+        err = -ENOMEM;
+    for (int i = 0; !err && i < n; i++) {
+        int64_t uid;
+        if (!parse_i64(PQgetvalue(res, i, PQfnumber(res, "user_id")), &uid))
+            continue;
+        struct event *e = eventlog_event_from_row(uid, res, i);
+        if (e)
+            page.events[page.n++] = e;
+        else
+            LOG_ERROR("unreacted event not usable user=%" PRId64 " row=%d", uid, i);
+    }
+    c->cb(c->arg, err, err ? NULL : &page);
+    for (size_t i = 0; i < page.n; i++)
+        event_unref(page.events[i]);
+    free(page.events);
+    free(c);
+}
+
+int eventlog_claim_unreacted(struct pg *pg, int grace_s, int lease_s, int limit,
+                             eventlog_page_cb cb, void *arg)
+{
+    static const char sql[] =
+        "UPDATE events e SET claimed_until = now() + make_interval(secs => $2::int) FROM "
+        "(SELECT user_id, seq FROM events WHERE reacted_at IS NULL "
+        "AND created_at < now() - make_interval(secs => $1::int) "
+        "AND (claimed_until IS NULL OR claimed_until < now()) "
+        "ORDER BY created_at LIMIT $3::int FOR UPDATE SKIP LOCKED) c "
+        "WHERE e.user_id = c.user_id AND e.seq = c.seq "
+        "RETURNING e.user_id, e.seq, e.type, e.channel, hw_ms(e.created_at) AS created_ms, "
+        "e.data::text AS data";
+    if (grace_s < 0 || lease_s < 1 || limit < 1 || limit > EVENTLOG_LIMIT_MAX || !cb)
+        return -EINVAL;
+    struct claim_req *c = malloc(sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    c->cb = cb;
+    c->arg = arg;
+    char g[16], l[16], n[16];
+    snprintf(g, sizeof g, "%d", grace_s);
+    snprintf(l, sizeof l, "%d", lease_s);
+    snprintf(n, sizeof n, "%d", limit);
+    const char *params[3] = {g, l, n};
+    int rc = pg_query(pg, sql, 3, params, claim_done, c);
+    if (rc < 0)
+        free(c);
     return rc;
 }

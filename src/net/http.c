@@ -396,6 +396,13 @@ static int on_http(struct http_server *s, struct lws *wsi, struct http_pss *pss)
     }
     req->bad_credential = cap_err != 0;
     bool wants_body = req->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH);
+    bool chunked = http_req_header(req, "transfer-encoding") != NULL;
+    /* Without Content-Length or Transfer-Encoding a request has no body
+     * (RFC 9112 6.3): a bodiless POST such as .../accept is fine, and lws
+     * sends no BODY_COMPLETION for it, so it is dispatched at once. */
+    bool no_body = wants_body && req->content_length == -1 && !chunked;
+    if (no_body)
+        req->content_length = 0;
     if (req->content_length == -2 || (wants_body && req->content_length < 0)) {
         /* lws 4.1 cannot decode a chunked request body and would wait for a
          * body that never ends: refuse it and close. */
@@ -420,7 +427,7 @@ static int on_http(struct http_server *s, struct lws *wsi, struct http_pss *pss)
         lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, cfg->http_timeout_s);
         return 0;
     }
-    if (req->method == HTTP_POST && req->content_length == 0) {
+    if (req->method == HTTP_POST && req->content_length == 0 && !no_body) {
         /* lws follows an explicit "content-length: 0" POST with BODY and
          * BODY_COMPLETION; dispatch there, as for any other body. */
         req->state = REQ_BODY;

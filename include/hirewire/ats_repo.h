@@ -1,0 +1,40 @@
+/* The SQL of the application pipeline (statements run through api_exec /
+ * eventlog_exec). $1 is always the user id; documents are JSON objects whose
+ * keys are column names, validated by the API layer (times in ms). Results
+ * have a "body" column (NULL: not found or refused) and the event columns. */
+#ifndef HIREWIRE_ATS_REPO_H
+#define HIREWIRE_ATS_REPO_H
+
+/* $2 job, $3 new status, $4 text[] of the statuses it may be reached from,
+ * $5 notes. Row: current_status (none: no such job), wanted_status, body
+ * (NULL: move refused). */
+extern const char ats_repo_sql_status[];
+
+/* $2 job: timeline object (events, interviews, offers, notes). */
+extern const char ats_repo_sql_timeline[];
+
+/* The statistics object of the user's pipeline. */
+extern const char ats_repo_sql_statistics[];
+
+/* $2 status or NULL: {applications:[...], total}. */
+extern const char ats_repo_sql_applications[];
+
+/* Notes: create ($2 doc with job_id), update ($2 note, $3 doc), delete ($2
+ * note), list of a job ($2 job). */
+extern const char ats_repo_sql_note_create[];
+extern const char ats_repo_sql_note_update[];
+extern const char ats_repo_sql_note_delete[];
+extern const char ats_repo_sql_notes_of_job[];
+
+/* Offers: create ($2 doc with job_id, $3 text[] offer_received is reached
+ * from), update ($2 offer, $3 doc, $4 job status a decision moves to or NULL,
+ * $5 text[] that status is reached from), list of a job ($2 job). */
+extern const char ats_repo_sql_offer_create[];
+extern const char ats_repo_sql_offer_update[];
+extern const char ats_repo_sql_offers_of_job[];
+
+/* $2 event seq, $3 job, $4 weight (+1/-1), $5 new status: one learning
+ * signal per event (idempotent). */
+extern const char ats_repo_sql_learning_signal[];
+
+#endif

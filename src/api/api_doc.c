@@ -1,0 +1,183 @@
+/* Table-driven validation of request bodies: each field is checked on its
+ * own and the first bad one is named, with what was expected. */
+#define LOG_MOD "api"
+
+#include "api_doc.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hirewire/clock.h"
+#include "hirewire/err.h"
+#include "hirewire/jobnorm.h"
+
+static int fail(struct api_doc_error *e, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct api_doc_error *e, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    snprintf(e->field, sizeof e->field, "%s", field);
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    return HW_EVALIDATION;
+}
+
+/* A trimmed copy; one_line folds whitespace runs. Control characters other
+ * than whitespace make it fail (NULL, *bad set). */
+static char *tidy(const char *s, bool one_line, bool *bad)
+{
+    size_t n = strlen(s);
+    char *out = malloc(n + 1), *o = out;
+    *bad = false;
+    if (!out)
+        return NULL;
+    bool pending = false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        bool ws = *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r';
+        if (!ws && (*p < 0x20 || *p == 0x7f)) {
+            free(out);
+            *bad = true;
+            return NULL;
+        }
+        if (ws && (one_line || *p != '\n')) {
+            pending = o != out;
+            continue;
+        }
+        if (pending)
+            *o++ = ' ';
+        pending = false;
+        *o++ = (char)*p;
+    }
+    *o = '\0';
+    while (o > out && o[-1] == '\n')
+        *--o = '\0';
+    return out;
+}
+
+static int put_string(const struct api_doc_field *f, const char *col, const char *s, json_t *doc,
+                      struct api_doc_error *e)
+{
+    bool bad;
+    char *t = tidy(s, f->kind != DOC_TEXT, &bad);
+    if (!t)
+        return bad ? fail(e, f->key, "%s must not contain control characters", f->key) : -ENOMEM;
+    size_t chars = jobnorm_utf8_chars(t, strlen(t));
+    int rc = 0;
+    if (chars > (size_t)f->hi)
+        rc = fail(e, f->key, "%s is %zu characters; the limit is %.0f", f->key, chars, f->hi);
+    else if (!*t && f->required)
+        rc = fail(e, f->key, "%s must not be empty", f->key);
+    else if (f->kind == DOC_EMAIL && *t && (!strchr(t, '@') || strchr(t, ' ') || t[0] == '@'))
+        rc = fail(e, f->key, "%s must be an e-mail address", f->key);
+    else if (f->kind == DOC_URL && *t && strncmp(t, "https://", 8) && strncmp(t, "http://", 7))
+        rc = fail(e, f->key, "%s must be an absolute http or https URL", f->key);
+    else
+        json_object_set_new(doc, col, *t ? json_string(t) : json_null());
+    free(t);
+    return rc;
+}
+
+static int put_number(const struct api_doc_field *f, const char *col, json_t *v, json_t *doc,
+                      struct api_doc_error *e)
+{
+    double x = json_is_number(v) ? json_number_value(v) : NAN;
+    bool integral = f->kind != DOC_NUM;
+    if (isnan(x) || !isfinite(x) || x < f->lo || x > f->hi || (integral && x != floor(x))) {
+        if (f->kind == DOC_ID)
+            return fail(e, f->key, "%s must be the integer id of an existing object", f->key);
+        return fail(e, f->key, "%s must be %s between %g and %g", f->key,
+                    integral ? "an integer" : "a number", f->lo, f->hi);
+    }
+    json_object_set_new(doc, col, integral ? json_integer((json_int_t)x) : json_real(x));
+    return 0;
+}
+
+static int put_field(const struct api_doc_field *f, json_t *v, int tz, json_t *doc,
+                     struct api_doc_error *e)
+{
+    const char *col = f->col ? f->col : f->key;
+    if (json_is_null(v)) {
+        if (f->required)
+            return fail(e, f->key, "%s is required", f->key);
+        json_object_set_new(doc, col, json_null());
+        return 0;
+    }
+    switch (f->kind) {
+    case DOC_NUM:
+    case DOC_INT:
+    case DOC_ID: return put_number(f, col, v, doc, e);
+    case DOC_BOOL:
+        if (!json_is_boolean(v))
+            return fail(e, f->key, "%s must be true or false", f->key);
+        json_object_set(doc, col, v);
+        return 0;
+    default: break;
+    }
+    if (!json_is_string(v))
+        return fail(e, f->key, "%s must be a string", f->key);
+    const char *s = json_string_value(v);
+    if (f->kind == DOC_TIME) {
+        int64_t ms;
+        if (clock_parse_iso(s, tz, &ms))
+            return fail(e, f->key, "%s must be an ISO-8601 time like 2026-11-23T09:00:00Z",
+                        f->key);
+        json_object_set_new(doc, col, json_integer(ms));
+        return 0;
+    }
+    if (f->kind == DOC_ENUM) {
+        if (!f->valid(s))
+            return fail(e, f->key, "%s must be one of %s", f->key, f->expect);
+        json_object_set(doc, col, v);
+        return 0;
+    }
+    return put_string(f, col, s, doc, e);
+}
+
+int api_doc_parse(json_t *body, const struct api_doc_field *fields, size_t n,
+                  bool ignore_unknown, int tz_offset_min, json_t **doc_out,
+                  struct api_doc_error *e)
+{
+    const char *key;
+    json_t *v, *doc = json_object();
+    int rc = 0;
+
+    *doc_out = NULL;
+    e->field[0] = e->msg[0] = '\0';
+    if (!doc)
+        return -ENOMEM;
+    if (!json_is_object(body)) {
+        rc = fail(e, "", "the body must be a JSON object");
+        goto out;
+    }
+    json_object_foreach(body, key, v) {
+        size_t i = 0;
+        while (i < n && strcmp(fields[i].key, key))
+            i++;
+        if (i == n) {
+            if (!ignore_unknown) {
+                rc = fail(e, key, "unknown field \"%.60s\"", key);
+                goto out;
+            }
+            continue;
+        }
+        if ((rc = put_field(&fields[i], v, tz_offset_min, doc, e)))
+            goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (fields[i].required && !json_object_get(body, fields[i].key)) {
+            rc = fail(e, fields[i].key, "%s is required", fields[i].key);
+            goto out;
+        }
+out:
+    if (rc)
+        json_decref(doc);
+    else
+        *doc_out = doc;
+    return rc;
+}

@@ -1,0 +1,130 @@
+/* Running a domain statement for a request.
+ *
+ * A domain statement does the change, appends its events and builds the
+ * response body in one round trip. This file turns its result into the
+ * reply: events go to the bus (after the commit, which has happened when the
+ * result arrives), the body is sent as PostgreSQL rendered it, and the few
+ * outcomes that are not success (not found, a conflict the statement
+ * reports) become the one error body. */
+#define LOG_MOD "api"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "hirewire/api.h"
+#include "hirewire/app.h"
+#include "hirewire/ats.h"
+#include "hirewire/bus.h"
+#include "hirewire/err.h"
+#include "hirewire/eventlog.h"
+#include "hirewire/http.h"
+#include "hirewire/log.h"
+#include "hirewire/pg.h"
+
+struct exec_ctx {
+    struct http_req *req;
+    const struct api_exec_opts *o;
+};
+
+const char *api_col(const void *res, int row, const char *name)
+{
+    const PGresult *r = res;
+    int c = PQfnumber(r, name);
+    if (c < 0 || row >= PQntuples(r) || PQgetisnull(r, row, c))
+        return NULL;
+    return PQgetvalue(r, row, c);
+}
+
+void api_publish(struct http_req *req, const struct eventlog_result *r)
+{
+    struct app *app = http_req_app(req);
+    for (size_t i = 0; i < r->n; i++)
+        bus_publish(app->bus, r->events[i]);
+}
+
+void api_reply_body(struct http_req *req, int status, const void *res)
+{
+    const char *body = api_col(res, 0, "body");
+    const char *st = api_col(res, 0, "status");
+    if (st)
+        status = atoi(st);
+    http_reply_raw(req, status, "application/json", body, strlen(body));
+}
+
+static void exec_done(void *arg, int err, const struct eventlog_result *r)
+{
+    struct exec_ctx *c = arg;
+    struct http_req *req = c->req;
+    const struct api_exec_opts *o = c->o;
+    free(c);
+
+    api_publish(req, r);
+    if (err) {
+        if (err == HW_ECONFLICT && o->conflict)
+            api_error(req, HW_ECONFLICT, NULL, "%s", o->conflict);
+        else
+            api_store_error(req, err, o->what);
+        return;
+    }
+    if (o->check && o->check(req, r->res))
+        return;
+    if (!api_col(r->res, 0, "body")) {
+        api_error(req, HW_ENOTFOUND, NULL, "%s", o->not_found ? o->not_found : "not found");
+        return;
+    }
+    api_reply_body(req, o->status, r->res);
+}
+
+void api_exec(struct http_req *req, const char *sql, int nparams, const char *const *params,
+              const struct api_exec_opts *o)
+{
+    struct exec_ctx *c = malloc(sizeof *c);
+    if (!c) {
+        api_error(req, -ENOMEM, NULL, "out of memory");
+        return;
+    }
+    c->req = req;
+    c->o = o;
+    int rc = eventlog_exec(http_req_app(req)->pg, http_req_user(req), sql, nparams, params,
+                           exec_done, c);
+    if (rc) {
+        free(c);
+        api_store_error(req, rc, o->what);
+    }
+}
+
+/* A status move refused by the statement: say where the job may go. */
+static bool refused(struct http_req *req, const void *res, const char *missing)
+{
+    const char *cur = api_col(res, 0, "current_status");
+    if (!cur) {
+        api_error(req, HW_ENOTFOUND, NULL, "%s", missing);
+        return true;
+    }
+    if (api_col(res, 0, "body"))
+        return false;
+    const char *want = api_col(res, 0, "wanted_status");
+    char allowed[400];
+    if (ats_names_format(ats_next_mask(ats_status_parse(cur)), ", ", "[", "]", allowed,
+                         sizeof allowed) < 0)
+        snprintf(allowed, sizeof allowed, "[]");
+    api_error(req, HW_ECONFLICT, "status",
+              "Invalid status transition from %s to %s. Valid transitions: %s", cur,
+              want ? want : "the requested status", allowed);
+    return true;
+}
+
+bool api_transition_refused(struct http_req *req, const void *res)
+{
+    return refused(req, res, "job not found");
+}
+
+bool api_transition_refused_offer(struct http_req *req, const void *res)
+{
+    return refused(req, res, "offer not found");
+}

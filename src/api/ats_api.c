@@ -1,0 +1,228 @@
+/* /api/v1/ats: status moves, the timeline, statistics, applications, notes
+ * and offers. Every status move, whoever makes it, goes through the one
+ * transition table (ats.c) and writes history and an event. */
+#define LOG_MOD "api"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hirewire/api.h"
+#include "hirewire/ats.h"
+#include "hirewire/ats_repo.h"
+#include "hirewire/err.h"
+#include "hirewire/http.h"
+#include "hirewire/jsonx.h"
+
+#include "api_doc.h"
+
+static bool id_param(struct http_req *req, const char *what, char out[24])
+{
+    int64_t id;
+    if (http_req_param_id(req, "id", &id)) {
+        api_error(req, HW_ENOTFOUND, NULL, "%s not found", what);
+        return false;
+    }
+    snprintf(out, 24, "%" PRId64, id);
+    return true;
+}
+
+static void user_param(struct http_req *req, char out[24])
+{
+    snprintf(out, 24, "%" PRId64, http_req_user(req));
+}
+
+/* Parses the body by fields and runs sql with (user, [id,] doc, extra...). */
+static json_t *doc_or_reply(struct http_req *req, const struct api_doc_field *f, size_t n,
+                            bool ignore_unknown)
+{
+    struct api_doc_error e;
+    json_t *doc = NULL;
+    int rc = api_doc_parse(http_req_json(req), f, n, ignore_unknown, 0, &doc, &e);
+    if (rc == HW_EVALIDATION)
+        api_error(req, rc, e.field[0] ? e.field : NULL, "%s", e.msg);
+    else if (rc)
+        api_error(req, rc, NULL, "out of memory");
+    return doc;
+}
+
+static char *dump_or_reply(struct http_req *req, json_t *doc)
+{
+    char *text = jsonx_dump(doc, NULL);
+    json_decref(doc);
+    if (!text)
+        api_error(req, -ENOMEM, NULL, "out of memory");
+    return text;
+}
+
+/* --- status --- */
+
+static const struct api_exec_opts status_opts = {.status = 200,
+                                                 .what = "changing the status",
+                                                 .not_found = "job not found",
+                                                 .check = api_transition_refused};
+
+static const struct api_doc_field status_fields[] = {
+    {"status", NULL, DOC_LINE, 0, 40, true, NULL, NULL},
+    {"notes", NULL, DOC_TEXT, 0, 5000, false, NULL, NULL},
+};
+
+void api_ats_status(struct http_req *req)
+{
+    char uid[24], id[24], prev[400];
+    if (!id_param(req, "job", id))
+        return;
+    json_t *doc = doc_or_reply(req, status_fields, 2, false);
+    if (!doc)
+        return;
+    int st = ats_status_parse(json_string_value(json_object_get(doc, "status")));
+    if (st < 0) {
+        json_decref(doc);
+        api_error(req, HW_EVALIDATION, "status",
+                  "status must be one of saved, analyzing, analyzed, ready_to_apply, applied, "
+                  "screening, interview_scheduled, interviewing, offer_received, offer_accepted, "
+                  "offer_rejected, rejected, withdrawn, archived (or discovered, "
+                  "technical_assessment, accepted, declined)");
+        return;
+    }
+    ats_names_format(ats_prev_mask(st), ",", "{", "}", prev, sizeof prev);
+    user_param(req, uid);
+    const char *params[5] = {uid, id, ats_status_name(st), prev,
+                             json_string_value(json_object_get(doc, "notes"))};
+    api_exec(req, ats_repo_sql_status, 5, params, &status_opts);
+    json_decref(doc);
+}
+
+/* --- reads --- */
+
+static void read_by_id(struct http_req *req, const char *sql, const char *what,
+                       const struct api_exec_opts *o)
+{
+    char uid[24], id[24];
+    if (!id_param(req, what, id))
+        return;
+    user_param(req, uid);
+    const char *params[2] = {uid, id};
+    api_exec(req, sql, 2, params, o);
+}
+
+static const struct api_exec_opts timeline_opts = {
+    .status = 200, .what = "reading the timeline", .not_found = "job not found"};
+static const struct api_exec_opts job_list_opts = {
+    .status = 200, .what = "reading the job", .not_found = "job not found"};
+
+void api_ats_timeline(struct http_req *req)
+{
+    read_by_id(req, ats_repo_sql_timeline, "job", &timeline_opts);
+}
+
+void api_ats_job_notes(struct http_req *req)
+{
+    read_by_id(req, ats_repo_sql_notes_of_job, "job", &job_list_opts);
+}
+
+void api_ats_job_offers(struct http_req *req)
+{
+    read_by_id(req, ats_repo_sql_offers_of_job, "job", &job_list_opts);
+}
+
+static const struct api_exec_opts stats_opts = {.status = 200, .what = "reading statistics"};
+
+void api_ats_statistics(struct http_req *req)
+{
+    char uid[24];
+    user_param(req, uid);
+    const char *params[1] = {uid};
+    api_exec(req, ats_repo_sql_statistics, 1, params, &stats_opts);
+}
+
+void api_ats_applications(struct http_req *req)
+{
+    char uid[24];
+    const char *s = http_req_query(req, "status");
+    int st = -1;
+    /* The dashboard sends status=undefined when no filter is chosen. */
+    if (s && *s && strcmp(s, "undefined") && strcmp(s, "all") && (st = ats_status_parse(s)) < 0) {
+        api_error(req, HW_EVALIDATION, "status", "unknown status \"%.40s\"", s);
+        return;
+    }
+    user_param(req, uid);
+    const char *params[2] = {uid, st >= 0 ? ats_status_name(st) : NULL};
+    api_exec(req, ats_repo_sql_applications, 2, params, &stats_opts);
+}
+
+/* --- notes --- */
+
+static const struct api_doc_field note_fields[] = {
+    {"job_id", NULL, DOC_ID, 1, 9e15, true, NULL, NULL},
+    {"note_type", NULL, DOC_LINE, 0, 40, false, NULL, NULL},
+    {"title", NULL, DOC_LINE, 0, 200, false, NULL, NULL},
+    {"content", NULL, DOC_TEXT, 0, 20000, true, NULL, NULL},
+    {"is_communication", NULL, DOC_BOOL, 0, 0, false, NULL, NULL},
+    {"communication_direction", NULL, DOC_LINE, 0, 40, false, NULL, NULL},
+    {"communication_method", NULL, DOC_LINE, 0, 40, false, NULL, NULL},
+    {"contact_person", NULL, DOC_LINE, 0, 200, false, NULL, NULL},
+    {"requires_follow_up", NULL, DOC_BOOL, 0, 0, false, NULL, NULL},
+    {"follow_up_date", NULL, DOC_TIME, 0, 0, false, NULL, NULL},
+    {"follow_up_completed", NULL, DOC_BOOL, 0, 0, false, NULL, NULL},
+    {"is_important", NULL, DOC_BOOL, 0, 0, false, NULL, NULL},
+};
+#define NOTE_FIELDS (sizeof(note_fields) / sizeof(note_fields[0]))
+
+/* What PUT may change. */
+static const struct api_doc_field note_update_fields[] = {
+    {"note_type", NULL, DOC_LINE, 0, 40, false, NULL, NULL},
+    {"title", NULL, DOC_LINE, 0, 200, false, NULL, NULL},
+    {"content", NULL, DOC_TEXT, 1, 20000, false, NULL, NULL},
+    {"follow_up_completed", NULL, DOC_BOOL, 0, 0, false, NULL, NULL},
+    {"is_important", NULL, DOC_BOOL, 0, 0, false, NULL, NULL},
+};
+
+static const struct api_exec_opts note_create_opts = {
+    .status = 201, .what = "adding the note", .not_found = "job not found"};
+static const struct api_exec_opts note_update_opts = {
+    .status = 200, .what = "updating the note", .not_found = "note not found"};
+static const struct api_exec_opts note_delete_opts = {
+    .status = 204, .what = "deleting the note", .not_found = "note not found"};
+
+void api_ats_note_create(struct http_req *req)
+{
+    char uid[24];
+    json_t *doc = doc_or_reply(req, note_fields, NOTE_FIELDS, false);
+    char *text = doc ? dump_or_reply(req, doc) : NULL;
+    if (!text)
+        return;
+    user_param(req, uid);
+    const char *params[2] = {uid, text};
+    api_exec(req, ats_repo_sql_note_create, 2, params, &note_create_opts);
+    free(text);
+}
+
+void api_ats_note_update(struct http_req *req)
+{
+    char uid[24], id[24];
+    if (!id_param(req, "note", id))
+        return;
+    json_t *doc = doc_or_reply(req, note_update_fields, 5, true);
+    if (doc && json_object_size(doc) == 0) {
+        json_decref(doc);
+        api_error(req, HW_EVALIDATION, NULL,
+                  "nothing to change: give title, content, note_type, follow_up_completed or "
+                  "is_important");
+        return;
+    }
+    char *text = doc ? dump_or_reply(req, doc) : NULL;
+    if (!text)
+        return;
+    user_param(req, uid);
+    const char *params[3] = {uid, id, text};
+    api_exec(req, ats_repo_sql_note_update, 3, params, &note_update_opts);
+    free(text);
+}
+
+void api_ats_note_delete(struct http_req *req)
+{
+    read_by_id(req, ats_repo_sql_note_delete, "note", &note_delete_opts);
+}

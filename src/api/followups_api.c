@@ -1,0 +1,277 @@
+/* Follow-ups: the dashboard's GET /api/v1/followup/due (a bare array), the
+ * list, one-off reminders, and complete / snooze / dismiss. Time windows are
+ * measured with the server's clock (clock_now_ms), the same one the
+ * scheduler fires by. */
+#define LOG_MOD "api"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hirewire/api.h"
+#include "hirewire/app.h"
+#include "hirewire/clock.h"
+#include "hirewire/err.h"
+#include "hirewire/eventlog.h"
+#include "hirewire/followup_repo.h"
+#include "hirewire/http.h"
+#include "hirewire/jsonx.h"
+
+#include "api_doc.h"
+
+#define HOURS_MAX (24 * 366)
+#define LIST_MAX 500
+#define SNOOZE_MAX_MIN (366 * 24 * 60)
+
+static const struct api_exec_opts read_opts = {.status = 200, .what = "reading follow-ups"};
+
+static void uid_of(struct http_req *req, char out[24])
+{
+    snprintf(out, 24, "%" PRId64, http_req_user(req));
+}
+
+/* A whole number lo..hi from the query, or def when absent. */
+static int query_num(struct http_req *req, const char *name, long lo, long hi, long def,
+                     long *out)
+{
+    const char *v = http_req_query(req, name);
+    *out = def;
+    if (!v || !*v)
+        return 0;
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (*end || x < lo || x > hi) {
+        api_error(req, HW_EVALIDATION, name, "%s must be a whole number %ld..%ld", name, lo, hi);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+static int query_time(struct http_req *req, const char *name, char out[24], const char **p)
+{
+    const char *v = http_req_query(req, name);
+    int64_t ms;
+    *p = NULL;
+    if (!v || !*v)
+        return 0;
+    if (clock_parse_iso(v, 0, &ms)) {
+        api_error(req, HW_EVALIDATION, name, "%s must be an ISO-8601 time", name);
+        return -1;
+    }
+    snprintf(out, 24, "%" PRId64, ms);
+    *p = out;
+    return 0;
+}
+
+/* GET /api/v1/followup/due?hours_ahead=N: due within N hours (72 on the
+ * dashboard's interviews page), overdue included. */
+void api_followup_due(struct http_req *req)
+{
+    long hours;
+    if (query_num(req, "hours_ahead", 0, HOURS_MAX, 24, &hours))
+        return;
+    char uid[24], until[24];
+    uid_of(req, uid);
+    snprintf(until, sizeof until, "%" PRId64, clock_now_ms() + (int64_t)hours * 3600000);
+    const char *params[2] = {uid, until};
+    api_exec(req, followup_repo_sql_due_by, 2, params, &read_opts);
+}
+
+/* GET /api/v1/followups/due: fired and not yet done. */
+void api_followups_fired(struct http_req *req)
+{
+    char uid[24], until[24];
+    uid_of(req, uid);
+    snprintf(until, sizeof until, "%" PRId64, clock_now_ms());
+    const char *params[2] = {uid, until};
+    api_exec(req, followup_repo_sql_due_by, 2, params, &read_opts);
+}
+
+static bool state_valid(const char *s)
+{
+    static const char *const ok[] = {"pending", "due", "completed", "dismissed", "cancelled"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        if (strcmp(s, ok[i]) == 0)
+            return true;
+    return false;
+}
+
+static void on_list(void *arg, int err, const struct eventlog_result *r)
+{
+    struct http_req *req = arg;
+    if (err) {
+        api_store_error(req, err, "listing follow-ups");
+        return;
+    }
+    const char *total = api_col(r->res, 0, "total");
+    http_reply_header(req, "x-total-count", total ? total : "0");
+    api_reply_body(req, 200, r->res);
+}
+
+void api_followups_list(struct http_req *req)
+{
+    long limit, offset, job;
+    const char *state = http_req_query(req, "state");
+    if (!state || !*state)
+        state = http_req_query(req, "status");
+    if (state && !*state)
+        state = NULL;
+    if (state && !state_valid(state)) {
+        api_error(req, HW_EVALIDATION, "state",
+                  "state must be pending, due, completed, dismissed or cancelled");
+        return;
+    }
+    char before[24], after[24], lim[16], off[16], jb[24], uid[24];
+    const char *b, *a;
+    if (query_num(req, "limit", 1, LIST_MAX, 100, &limit) ||
+        query_num(req, "offset", 0, 1000000, 0, &offset) ||
+        query_num(req, "job_id", 1, LONG_MAX, 0, &job) ||
+        query_time(req, "due_before", before, &b) || query_time(req, "due_after", after, &a))
+        return;
+    uid_of(req, uid);
+    snprintf(lim, sizeof lim, "%ld", limit);
+    snprintf(off, sizeof off, "%ld", offset);
+    snprintf(jb, sizeof jb, "%ld", job);
+    const char *params[7] = {uid, state, job ? jb : NULL, b, a, lim, off};
+    int rc = eventlog_exec(http_req_app(req)->pg, http_req_user(req), followup_repo_sql_list, 7,
+                           params, on_list, req);
+    if (rc)
+        api_store_error(req, rc, "listing follow-ups");
+}
+
+static bool priority_valid(const char *s)
+{
+    return strcmp(s, "high") == 0 || strcmp(s, "normal") == 0 || strcmp(s, "low") == 0;
+}
+
+static const struct api_doc_field create_fields[] = {
+    {"job_id", NULL, DOC_ID, 1, 9e15, false, NULL, NULL},
+    {"due_date", "due_at", DOC_TIME, 0, 0, false, NULL, NULL},
+    {"due_at", NULL, DOC_TIME, 0, 0, false, NULL, NULL},
+    {"in_minutes", NULL, DOC_INT, 0, SNOOZE_MAX_MIN, false, NULL, NULL},
+    {"subject", NULL, DOC_LINE, 1, 200, true, NULL, NULL},
+    {"title", "subject", DOC_LINE, 1, 200, false, NULL, NULL},
+    {"message", NULL, DOC_TEXT, 0, 8192, false, NULL, NULL},
+    {"type", NULL, DOC_LINE, 1, 48, false, NULL, NULL},
+    {"priority", NULL, DOC_ENUM, 0, 0, false, priority_valid, "high, normal, low"},
+};
+
+static const struct api_exec_opts create_opts = {
+    .status = 201, .what = "scheduling the follow-up", .not_found = "job not found"};
+
+/* POST /api/v1/followups: a one-off reminder at due_date or in in_minutes. */
+void api_followups_create(struct http_req *req)
+{
+    struct api_doc_error e;
+    json_t *doc = NULL, *body = http_req_json(req);
+    /* "title" may stand for "subject". */
+    struct api_doc_field f[sizeof(create_fields) / sizeof(create_fields[0])];
+    memcpy(f, create_fields, sizeof f);
+    if (json_is_object(body) && json_object_get(body, "title") && !json_object_get(body, "subject"))
+        f[4].required = false;
+    int rc = api_doc_parse(body, f, sizeof f / sizeof f[0], false, 0, &doc, &e);
+    if (rc) {
+        api_error(req, rc, rc == HW_EVALIDATION && e.field[0] ? e.field : NULL, "%s",
+                  rc == HW_EVALIDATION ? e.msg : "out of memory");
+        return;
+    }
+    json_t *in = json_object_get(doc, "in_minutes");
+    if (in && json_is_integer(in))
+        json_object_set_new(doc, "due_at",
+                            json_integer(clock_now_ms() + json_integer_value(in) * 60000));
+    json_object_del(doc, "in_minutes");
+    if (!json_is_integer(json_object_get(doc, "due_at"))) {
+        json_decref(doc);
+        api_error(req, HW_EVALIDATION, "due_date", "give due_date (ISO-8601) or in_minutes");
+        return;
+    }
+    char *text = jsonx_dump(doc, NULL), uid[24];
+    json_decref(doc);
+    if (!text) {
+        api_error(req, -ENOMEM, NULL, "out of memory");
+        return;
+    }
+    uid_of(req, uid);
+    const char *params[2] = {uid, text};
+    api_exec(req, followup_repo_sql_create, 2, params, &create_opts);
+    free(text);
+}
+
+static bool act_refused(struct http_req *req, const void *res)
+{
+    const char *cur = api_col(res, 0, "current_state");
+    if (!cur) {
+        api_error(req, HW_ENOTFOUND, NULL, "follow-up not found");
+        return true;
+    }
+    if (api_col(res, 0, "body"))
+        return false;
+    api_error(req, HW_ECONFLICT, "state", "the follow-up is %s; only a pending or due one can "
+              "be completed, snoozed or dismissed", cur);
+    return true;
+}
+
+static const struct api_exec_opts act_opts = {
+    .status = 200, .what = "changing the follow-up", .check = act_refused};
+
+static void act(struct http_req *req, const char *what, int64_t until)
+{
+    int64_t id;
+    if (http_req_param_id(req, "id", &id)) {
+        api_error(req, HW_ENOTFOUND, NULL, "follow-up not found");
+        return;
+    }
+    char uid[24], ids[24], u[24];
+    uid_of(req, uid);
+    snprintf(ids, sizeof ids, "%" PRId64, id);
+    snprintf(u, sizeof u, "%" PRId64, until);
+    const char *params[4] = {uid, ids, what, until ? u : NULL};
+    api_exec(req, followup_repo_sql_act, 4, params, &act_opts);
+}
+
+void api_followup_complete(struct http_req *req)
+{
+    act(req, "complete", 0);
+}
+
+void api_followup_dismiss(struct http_req *req)
+{
+    act(req, "dismiss", 0);
+}
+
+static const struct api_doc_field snooze_fields[] = {
+    {"until", NULL, DOC_TIME, 0, 0, false, NULL, NULL},
+    {"minutes", NULL, DOC_INT, 1, SNOOZE_MAX_MIN, false, NULL, NULL},
+};
+
+void api_followup_snooze(struct http_req *req)
+{
+    struct api_doc_error e;
+    json_t *doc = NULL;
+    int rc = api_doc_parse(http_req_json(req), snooze_fields, 2, false, 0, &doc, &e);
+    if (rc) {
+        api_error(req, rc, rc == HW_EVALIDATION && e.field[0] ? e.field : NULL, "%s",
+                  rc == HW_EVALIDATION ? e.msg : "out of memory");
+        return;
+    }
+    json_t *until = json_object_get(doc, "until"), *min = json_object_get(doc, "minutes");
+    int64_t now = clock_now_ms(), at = 0;
+    if (json_is_integer(until))
+        at = json_integer_value(until);
+    else if (json_is_integer(min))
+        at = now + json_integer_value(min) * 60000;
+    json_decref(doc);
+    if (!at) {
+        api_error(req, HW_EVALIDATION, "until", "give until (ISO-8601) or minutes");
+        return;
+    }
+    if (at <= now) {
+        api_error(req, HW_EVALIDATION, "until", "until must be in the future");
+        return;
+    }
+    act(req, "snooze", at);
+}

@@ -1,0 +1,287 @@
+/* /api/v1/jobs: save (from the dashboard or the extension), list, read,
+ * change and delete jobs.
+ *
+ * A save is one statement (job + history + job.created); saving the same
+ * posting again answers the job already saved. With an Idempotency-Key the
+ * key is taken first, and the save's own statement records the answer that
+ * a retry with the same key replays. */
+#define LOG_MOD "api"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "hirewire/api.h"
+#include "hirewire/app.h"
+#include "hirewire/ats.h"
+#include "hirewire/err.h"
+#include "hirewire/eventlog.h"
+#include "hirewire/http.h"
+#include "hirewire/job_repo.h"
+#include "hirewire/jsonx.h"
+#include "hirewire/log.h"
+#include "hirewire/pg.h"
+
+#include "job_input.h"
+
+#define IDEM_KEY_MAX 200
+#define CREATE_TRIES 3
+
+struct save {
+    struct http_req *req;
+    char *doc;           /* the normalised job document */
+    char key[IDEM_KEY_MAX + 1];
+    bool has_key;
+    bool process;        /* the extension's response shape */
+    int tries;
+};
+
+static void save_free(struct save *s)
+{
+    free(s->doc);
+    free(s);
+}
+
+static void save_run(struct save *s);
+
+static void on_saved(void *arg, int err, const struct eventlog_result *r)
+{
+    struct save *s = arg;
+    struct http_req *req = s->req;
+
+    api_publish(req, r);
+    if (err) {
+        api_store_error(req, err, "saving the job");
+        save_free(s);
+        return;
+    }
+    /* No row: the same URL was saved at the same moment by another request
+     * whose row this statement's snapshot could not see; now it can. */
+    if (!api_col(r->res, 0, "body")) {
+        if (++s->tries < CREATE_TRIES) {
+            save_run(s);
+            return;
+        }
+        api_error(req, HW_ECONFLICT, NULL, "the job is being saved by another request; retry");
+        save_free(s);
+        return;
+    }
+    if (r->n > 0)
+        app_count_today(http_req_app(req), APP_TODAY_JOBS_PROCESSED, 1);
+    api_reply_body(req, 201, r->res);
+    save_free(s);
+}
+
+static void save_run(struct save *s)
+{
+    char uid[24];
+    snprintf(uid, sizeof uid, "%" PRId64, http_req_user(s->req));
+    const char *params[4] = {uid, s->doc, s->has_key ? s->key : NULL,
+                             s->process ? "process" : NULL};
+    int rc = eventlog_exec(http_req_app(s->req)->pg, http_req_user(s->req), job_repo_sql_create, 4,
+                           params, on_saved, s);
+    if (rc) {
+        api_store_error(s->req, rc, "saving the job");
+        save_free(s);
+    }
+}
+
+/* --- Idempotency-Key --- */
+
+static bool key_valid(const char *k)
+{
+    size_t n = strlen(k);
+    if (n == 0 || n > IDEM_KEY_MAX)
+        return false;
+    for (const char *p = k; *p; p++)
+        if (*p < 0x21 || *p > 0x7e)
+            return false;
+    return true;
+}
+
+/* SHA-256 of method, path and body: a retry must be the same request. */
+static void request_hash(struct http_req *req, char out[65])
+{
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    size_t blen = 0;
+    const char *body = http_req_body(req, &blen);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+    out[0] = '\0';
+    if (!ctx)
+        return;
+    const char *path = http_req_path(req);
+    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) && EVP_DigestUpdate(ctx, path, strlen(path) + 1) &&
+        EVP_DigestUpdate(ctx, body ? body : "", blen) && EVP_DigestFinal_ex(ctx, md, &mdlen))
+        for (unsigned i = 0; i < mdlen; i++)
+            snprintf(out + 2 * i, 3, "%02x", md[i]);
+    EVP_MD_CTX_free(ctx);
+}
+
+static void on_key_taken(void *arg, int err, const PGresult *res)
+{
+    struct save *s = arg;
+    struct http_req *req = s->req;
+    char hash[65];
+
+    if (err) {
+        api_store_error(req, err, "taking the Idempotency-Key");
+        save_free(s);
+        return;
+    }
+    if (strcmp(PQgetvalue(res, 0, 0), "1") == 0) {
+        save_run(s);
+        return;
+    }
+    request_hash(req, hash);
+    const char *prev = api_col(res, 0, "request_hash");
+    if (prev && strcmp(prev, hash) != 0)
+        api_error(req, HW_EVALIDATION, "idempotency-key",
+                  "this Idempotency-Key was used for a different request");
+    else if (!api_col(res, 0, "status"))
+        api_error(req, HW_ECONFLICT, "idempotency-key",
+                  "a request with this Idempotency-Key is still in progress");
+    else {
+        http_reply_header(req, "idempotent-replayed", "true");
+        api_reply_body(req, 200, res);
+    }
+    save_free(s);
+}
+
+static void save(struct http_req *req, enum job_input_mode mode)
+{
+    struct job_input_error e;
+    json_t *doc = NULL;
+    const char *key = http_req_header(req, "idempotency-key");
+
+    if (key && !key_valid(key)) {
+        api_error(req, HW_EVALIDATION, "idempotency-key",
+                  "Idempotency-Key must be 1 to %d visible ASCII characters", IDEM_KEY_MAX);
+        return;
+    }
+    int rc = job_input_parse(http_req_json(req), mode, &doc, &e);
+    if (rc) {
+        if (rc == HW_EVALIDATION)
+            api_error(req, rc, e.field[0] ? e.field : NULL, "%s", e.msg);
+        else
+            api_error(req, rc, NULL, "out of memory");
+        return;
+    }
+    struct save *s = calloc(1, sizeof *s);
+    if (s)
+        s->doc = jsonx_dump(doc, NULL);
+    json_decref(doc);
+    if (!s || !s->doc) {
+        if (s)
+            save_free(s);
+        api_error(req, -ENOMEM, NULL, "out of memory");
+        return;
+    }
+    s->req = req;
+    s->process = mode == JOB_INPUT_PROCESS;
+    if (!key) {
+        save_run(s);
+        return;
+    }
+    s->has_key = true;
+    snprintf(s->key, sizeof s->key, "%s", key);
+    char uid[24], hash[65];
+    snprintf(uid, sizeof uid, "%" PRId64, http_req_user(req));
+    request_hash(req, hash);
+    const char *params[3] = {uid, key, hash};
+    rc = pg_query(http_req_app(req)->pg, job_repo_sql_idem_take, 3, params, on_key_taken, s);
+    if (rc) {
+        api_store_error(req, rc, "taking the Idempotency-Key");
+        save_free(s);
+    }
+}
+
+void api_jobs_create(struct http_req *req)
+{
+    save(req, JOB_INPUT_CREATE);
+}
+
+void api_jobs_process(struct http_req *req)
+{
+    save(req, JOB_INPUT_PROCESS);
+}
+
+/* --- one job --- */
+
+static const struct api_exec_opts get_opts = {
+    .status = 200, .what = "reading the job", .not_found = "job not found"};
+static const struct api_exec_opts delete_opts = {
+    .status = 204, .what = "deleting the job", .not_found = "job not found"};
+
+static bool job_id_param(struct http_req *req, char out[24])
+{
+    int64_t id;
+    if (http_req_param_id(req, "id", &id)) {
+        api_error(req, HW_ENOTFOUND, NULL, "job not found");
+        return false;
+    }
+    snprintf(out, 24, "%" PRId64, id);
+    return true;
+}
+
+void api_jobs_get(struct http_req *req)
+{
+    char uid[24], id[24];
+    if (!job_id_param(req, id))
+        return;
+    snprintf(uid, sizeof uid, "%" PRId64, http_req_user(req));
+    const char *params[2] = {uid, id};
+    api_exec(req, job_repo_sql_get, 2, params, &get_opts);
+}
+
+void api_jobs_delete(struct http_req *req)
+{
+    char uid[24], id[24];
+    if (!job_id_param(req, id))
+        return;
+    snprintf(uid, sizeof uid, "%" PRId64, http_req_user(req));
+    const char *params[2] = {uid, id};
+    api_exec(req, job_repo_sql_delete, 2, params, &delete_opts);
+}
+
+static const struct api_exec_opts patch_opts = {.status = 200,
+                                                .what = "updating the job",
+                                                .not_found = "job not found",
+                                                .conflict = "another job already has this URL",
+                                                .check = api_transition_refused};
+
+void api_jobs_patch(struct http_req *req)
+{
+    char uid[24], id[24], prev[400] = "{}";
+    struct job_input_error e;
+    json_t *doc = NULL;
+
+    if (!job_id_param(req, id))
+        return;
+    int rc = job_input_parse(http_req_json(req), JOB_INPUT_PATCH, &doc, &e);
+    if (rc) {
+        if (rc == HW_EVALIDATION)
+            api_error(req, rc, e.field[0] ? e.field : NULL, "%s", e.msg);
+        else
+            api_error(req, rc, NULL, "out of memory");
+        return;
+    }
+    const char *st = json_string_value(json_object_get(doc, "status"));
+    if (st)
+        ats_names_format(ats_prev_mask(ats_status_parse(st)), ",", "{", "}", prev, sizeof prev);
+    char *text = jsonx_dump(doc, NULL);
+    json_decref(doc);
+    if (!text) {
+        api_error(req, -ENOMEM, NULL, "out of memory");
+        return;
+    }
+    snprintf(uid, sizeof uid, "%" PRId64, http_req_user(req));
+    const char *params[4] = {uid, id, text, prev};
+    api_exec(req, job_repo_sql_patch, 4, params, &patch_opts);
+    free(text);
+}

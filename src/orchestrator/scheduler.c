@@ -1,0 +1,215 @@
+/* The follow-up scheduler: one timer per node, armed for the earliest pending
+ * due time.
+ *
+ * The rows live in PostgreSQL only; the node keeps one number (when to look
+ * next), so its memory and its start-up time do not depend on how many
+ * follow-ups are pending. At the due time it claims a batch of due rows
+ * (FOR UPDATE SKIP LOCKED) and turns them into events in the same
+ * statement: whichever node claims a row fires it, once. After downtime the
+ * first look finds everything overdue and fires it oldest first, marked
+ * late. The timer never sleeps longer than a minute, so a follow-up
+ * scheduled by a node that died meanwhile still fires on time within that. */
+#define LOG_MOD "scheduler"
+
+#include "hirewire/scheduler.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "hirewire/app.h"
+#include "hirewire/bus.h"
+#include "hirewire/clock.h"
+#include "hirewire/config.h"
+#include "hirewire/err.h"
+#include "hirewire/event.h"
+#include "hirewire/eventlog.h"
+#include "hirewire/followup_repo.h"
+#include "hirewire/log.h"
+#include "hirewire/metrics.h"
+#include "hirewire/pg.h"
+
+#define LOOK_MAX_MS 60000
+#define RETRY_MS 1000
+#define LATE_MS 60000
+
+struct scheduler {
+    struct app *app;
+    uv_timer_t timer;
+    int64_t armed_ms; /* clock time the timer fires at, 0 when not armed */
+    bool firing, again, stopping;
+    struct metric *m_fired, *m_delay, *m_failed;
+};
+
+static void fire(struct scheduler *s);
+
+static void on_timer(uv_timer_t *t)
+{
+    struct scheduler *s = t->data;
+    s->armed_ms = 0;
+    fire(s);
+}
+
+/* Arms the timer for due_ms (clock time), or sooner when it already waits
+ * for an earlier time. */
+static void arm(struct scheduler *s, int64_t due_ms)
+{
+    if (s->stopping)
+        return;
+    int64_t now = clock_now_ms();
+    if (due_ms > now + LOOK_MAX_MS)
+        due_ms = now + LOOK_MAX_MS;
+    if (s->armed_ms && s->armed_ms <= due_ms)
+        return;
+    s->armed_ms = due_ms;
+    uv_timer_start(&s->timer, on_timer, (uint64_t)(due_ms > now ? due_ms - now : 0), 0);
+}
+
+void scheduler_note_due(struct scheduler *s, int64_t due_ms)
+{
+    if (s)
+        arm(s, due_ms);
+}
+
+static void on_next(void *arg, int err, const PGresult *res)
+{
+    struct scheduler *s = arg;
+    s->firing = false;
+    if (err) {
+        arm(s, clock_now_ms() + RETRY_MS);
+        return;
+    }
+    if (s->again) {
+        s->again = false;
+        fire(s);
+        return;
+    }
+    if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+        arm(s, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+    else
+        arm(s, clock_now_ms() + LOOK_MAX_MS);
+}
+
+static void look_next(struct scheduler *s)
+{
+    if (pg_query(s->app->pg, followup_repo_sql_next_due, 0, NULL, on_next, s)) {
+        s->firing = false;
+        arm(s, clock_now_ms() + RETRY_MS);
+    }
+}
+
+static void on_fired(void *arg, int err, const struct eventlog_result *r)
+{
+    struct scheduler *s = arg;
+    int64_t now = clock_now_ms();
+    for (size_t i = 0; i < r->n; i++) {
+        bus_publish(s->app->bus, r->events[i]);
+        metric_observe(s->m_delay, (double)(now - r->events[i]->created_ms) / 1000.0);
+    }
+    if (err) {
+        /* A deadlock or a lost connection: nothing was claimed. */
+        metric_inc(s->m_failed);
+        LOG_WARN("firing due follow-ups failed: %s; again in %d ms", err_str(err), RETRY_MS);
+        s->firing = false;
+        arm(s, now + RETRY_MS);
+        return;
+    }
+    const PGresult *res = r->res;
+    long fired = PQntuples(res) ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+    metric_add(s->m_fired, (double)fired);
+    if (fired > 0)
+        LOG_INFO("fired %ld due follow-ups and reminders", fired);
+    bool more = fired >= s->app->cfg->followup_batch || s->again;
+    s->again = false;
+    if (more && !s->stopping) {
+        s->firing = false;
+        fire(s);
+        return;
+    }
+    look_next(s);
+}
+
+static void fire(struct scheduler *s)
+{
+    if (s->stopping)
+        return;
+    if (s->firing) {
+        s->again = true;
+        return;
+    }
+    char now[24], batch[16], late[16];
+    snprintf(now, sizeof now, "%" PRId64, clock_now_ms());
+    snprintf(batch, sizeof batch, "%d", s->app->cfg->followup_batch);
+    snprintf(late, sizeof late, "%d", LATE_MS);
+    const char *params[3] = {now, batch, late};
+    s->firing = true;
+    if (eventlog_exec(s->app->pg, 0, followup_repo_sql_fire, 3, params, on_fired, s)) {
+        s->firing = false;
+        arm(s, clock_now_ms() + RETRY_MS);
+    }
+}
+
+void scheduler_poke(struct scheduler *s)
+{
+    if (s)
+        fire(s);
+}
+
+void scheduler_on_event(struct scheduler *s, const struct event *ev)
+{
+    if (!s || (strcmp(ev->type, "followup.scheduled") && strcmp(ev->type, "followup.snoozed")))
+        return;
+    /* The due time is in the data; a parse per scheduling is cheap next to
+     * the statement that made it. */
+    json_t *env = json_loadb((const char *)ev->frame->payload, ev->frame->len, 0, NULL);
+    const char *due = json_string_value(json_object_get(json_object_get(env, "data"), "due_date"));
+    int64_t ms;
+    if (due && clock_parse_iso(due, 0, &ms) == 0)
+        arm(s, ms);
+    json_decref(env);
+}
+
+static void on_bus(void *arg, struct event *ev)
+{
+    scheduler_on_event(arg, ev);
+}
+
+struct scheduler *scheduler_new(struct app *app)
+{
+    struct scheduler *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->app = app;
+    s->m_fired = metrics_counter(app->metrics, "hirewire_followups_fired_total", NULL,
+                                 "follow-ups and reminders this node fired");
+    s->m_failed = metrics_counter(app->metrics, "hirewire_followup_fire_failures_total", NULL,
+                                  "firing statements that failed (retried)");
+    s->m_delay = metrics_histogram(app->metrics, "hirewire_followup_publish_seconds", NULL,
+                                   "from the firing commit to the publish of its event",
+                                   metrics_latency_bounds, metrics_latency_nbounds);
+    if (bus_subscribe(app->bus, on_bus, s)) {
+        free(s);
+        return NULL;
+    }
+    uv_timer_init(app->loop, &s->timer);
+    s->timer.data = s;
+    /* The first look at once: what came due while no node ran fires now. */
+    arm(s, clock_now_ms() + 200);
+    return s;
+}
+
+void scheduler_stop(struct scheduler *s)
+{
+    if (!s || s->stopping)
+        return;
+    s->stopping = true;
+    uv_close((uv_handle_t *)&s->timer, NULL);
+}
+
+void scheduler_free(struct scheduler *s)
+{
+    free(s);
+}
