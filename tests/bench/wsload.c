@@ -5,6 +5,9 @@
  *                 --rate R --duration S [--http HOST:PORT] [--token T] [--warmup S]
  *                 [--connect-rate C] [--http-conns P] [--drain S] [--server-pid PID]
  *   wsload idle   --url ws://... --conns N [--hold S] [--connect-rate C] [--server-pid PID]
+ *   wsload save   --url ws://... [--conns N] [--rate R] [--duration S] [--warmup S]
+ *                 [--http HOST:PORT] [--token T] [--http-conns P] [--http-conns-max M]
+ *                 [--drain S] [--server-pid PID]
  *
  * fanout opens N subscribers (C per second, all before anything is measured),
  * posts bench.tick events at R per second for S seconds over keep-alive HTTP
@@ -17,6 +20,10 @@
  * idle opens N connections, waits until each got system.connected and reports
  * the server's resident memory per connection.
  *
+ * save is the browser extension's save path (wsload_save.c): a few
+ * subscribers, and POST /api/v1/jobs/process of a new job at R per second;
+ * each save's job.created frame is timed from the moment its POST was written.
+ *
  * The generator shares the machine with the server, so the receive path is
  * made to cost little: one shared read buffer for all sockets (a connection
  * keeps only the tail of a frame cut by a read), one clock read per read
@@ -26,7 +33,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
 #endif
-#include <uv.h>
+#include "wsload.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,147 +49,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#define WS_MSG_MAX (64 * 1024)      /* largest message accepted from the server */
-#define WS_HDR_MAX 14               /* largest frame header */
-#define READ_BUF_SIZE (256 * 1024)  /* one buffer shared by every read */
-#define HS_MAX 8192                 /* largest HTTP response header */
-#define WRITE_QUEUE_MAX (64 * 1024) /* bytes of pongs and closes a socket may owe */
-#define PENDING_MAX 512             /* connections in their handshake at once */
-#define POSTERS_MAX 32
-#define POSTER_RECONNECTS_MAX 50
-#define BITMAP_BYTES_MAX ((size_t)1 << 30)
-#define HIST_SHIFT 9
-#define HIST_SUB (1 << HIST_SHIFT) /* sub-buckets per power of two: under 0.2 % error */
-#define HIST_N (40 * HIST_SUB)     /* microseconds up to 2^48 */
-#define NS_PER_S 1000000000.0
-
-enum mode { MODE_FANOUT, MODE_IDLE };
-
-enum phase {
-    PH_CONNECT, /* opening subscribers */
-    PH_POST,    /* warm-up, then the measured posting */
-    PH_FLUSH,   /* posting over, waiting for answers to posts in flight */
-    PH_DRAIN,   /* waiting for the last deliveries */
-    PH_HOLD,    /* idle: holding the connections open */
-    PH_DONE,
-};
-
-enum cstate { C_NEW, C_CONNECTING, C_HANDSHAKE, C_OPEN, C_READY, C_CLOSING, C_CLOSED };
-
-enum pstate { P_CONNECTING, P_IDLE, P_BUSY, P_CLOSING, P_CLOSED };
-
-struct opts {
-    enum mode mode;
-    const char *url;
-    const char *http;
-    const char *token;
-    long conns;
-    double rate;
-    double duration;
-    double warmup;
-    double connect_rate;
-    long http_conns;
-    double drain;
-    double hold;
-    long server_pid;
-};
-
-struct hist {
-    uint64_t count;
-    uint64_t max_us;
-    uint64_t b[HIST_N];
-};
-
-struct bench;
-
-struct conn {
-    uv_tcp_t tcp;
-    uv_connect_t creq;
-    struct bench *b;
-    uint8_t *seen; /* one bit per event number n */
-    char *left;    /* tail of a frame or header cut by the last read */
-    char *frag;    /* a fragmented message being assembled */
-    uint32_t left_len, left_cap;
-    uint32_t frag_len, frag_cap;
-    uint8_t state;
-    uint8_t frag_op;
-    bool counted; /* ready when the measurement started */
-    int64_t last_seq;
-    int64_t max_n;
-};
-
-struct poster {
-    uv_tcp_t tcp;
-    uv_connect_t creq;
-    uv_write_t wreq;
-    struct bench *b;
-    enum pstate state;
-    bool writing;  /* the request is still being written */
-    bool answered; /* the answer to the request in flight is complete */
-    bool close_after;
-    uint64_t n;
-    uint64_t sent_at;
-    int reconnects;
-    size_t req_len, rsp_len;
-    char req[1024];
-    char rsp[HS_MAX];
-};
-
-struct snap {
-    uint64_t t;
-    double self_cpu;
-    double srv_cpu;
-    long srv_rss_kb;
-};
-
-/* Client frames: a pong, a close or {"action":"pong"}; freed when written. */
-struct wreq {
-    uv_write_t req;
-    struct conn *c;
-    bool close_after;
-    char data[];
-};
-
-struct bench {
-    struct opts o;
-    uv_loop_t loop;
-    uv_timer_t tick;
-    uv_signal_t sigint, sigterm;
-    struct sockaddr_in ws_addr, http_addr;
-    char ws_host[256];
-    const char *ws_path;
-    char http_host[256];
-    enum phase phase;
-    int rc;
-    uint64_t prng;
-    char *rbuf;
-
-    struct conn *conns;
-    long started, counted, open_handles, pending, ready, connect_failed, dropped;
-    long closed_by_server, lagging_msgs;
-    uint64_t t_start, t_connect_start, t_connect_end, connect_deadline;
-    char first_err[256];
-
-    struct poster posters[POSTERS_MAX];
-    long nposters, posters_open;
-    uint64_t post_start, measure_start, post_end, phase_deadline;
-    uint64_t n_next, warm_n, n_cap;
-    uint64_t posted_ok, posted_ok_warm, post_failed, post_reconnects;
-    char first_post_err[256];
-    bool poster_connected_once, poster_setup_failed;
-    uint8_t *ok; /* one bit per n the server accepted with 202 */
-    uint8_t *bitmaps;
-    size_t bitmap_bytes;
-
-    uint64_t rx_ticks, delivered, duplicated, out_of_order, late_rx, other_msgs;
-    uint64_t last_rx, last_progress_check, last_progress_count;
-    struct hist hist;      /* post sent -> event delivered */
-    struct hist post_hist; /* post sent -> 202 read */
-    struct snap s0, s1;
-    long rss_before, rss_ready, rss_hold;
-    bool interrupted;
-};
-
 static void conn_fail(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void poster_connect(struct poster *p);
 static void post_pump(struct bench *b);
@@ -190,9 +56,7 @@ static void finish(struct bench *b, int rc);
 
 /* ------------------------------------------------------------------ helpers */
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void die(const char *fmt, ...)
+void die(const char *fmt, ...)
 {
     va_list ap;
     fputs("wsload: ", stderr);
@@ -212,7 +76,7 @@ static uint64_t prng_next(struct bench *b)
     return b->prng * UINT64_C(2685821657736338717);
 }
 
-static double secs(uint64_t ns)
+double secs(uint64_t ns)
 {
     return (double)ns / NS_PER_S;
 }
@@ -268,12 +132,27 @@ static long proc_rss_kb(long pid)
     return p ? strtol(p + 7, NULL, 10) : -1;
 }
 
+/* CPU seconds every processor spent outside idle and iowait, summed; -1 when unreadable. */
+static double machine_cpu(void)
+{
+    char buf[512];
+    unsigned long long v[8] = {0};
+    if (read_small_file("/proc/stat", buf, sizeof(buf)) < 0 ||
+        sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+               &v[4], &v[5], &v[6], &v[7]) != 8)
+        return -1;
+    /* user nice system idle iowait irq softirq steal */
+    unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    return (double)busy / (double)sysconf(_SC_CLK_TCK);
+}
+
 static void take_snap(struct bench *b, struct snap *s)
 {
     s->t = uv_hrtime();
     s->self_cpu = self_cpu();
     s->srv_cpu = proc_cpu(b->o.server_pid);
     s->srv_rss_kb = proc_rss_kb(b->o.server_pid);
+    s->sys_busy = machine_cpu();
 }
 
 static void base64(const uint8_t *in, size_t len, char *out)
@@ -298,7 +177,7 @@ static void base64(const uint8_t *in, size_t len, char *out)
 }
 
 /* Parses the unsigned integer after `key` in p[0..len); false when absent. */
-static bool find_uint(const char *p, size_t len, const char *key, size_t klen, uint64_t *out)
+bool find_uint(const char *p, size_t len, const char *key, size_t klen, uint64_t *out)
 {
     const char *k = memmem(p, len, key, klen);
     if (!k)
@@ -317,7 +196,7 @@ static bool find_uint(const char *p, size_t len, const char *key, size_t klen, u
 
 /* ---------------------------------------------------------------- histogram */
 
-static void hist_add(struct hist *h, uint64_t us)
+void hist_add(struct hist *h, uint64_t us)
 {
     size_t i;
     if (us < 2 * HIST_SUB) {
@@ -344,7 +223,7 @@ static double hist_value(size_t i)
     return (double)(sub << e) + (double)(UINT64_C(1) << e) / 2.0;
 }
 
-static double hist_ms(const struct hist *h, double q)
+double hist_ms(const struct hist *h, double q)
 {
     if (h->count == 0)
         return 0;
@@ -468,16 +347,10 @@ static void conn_ready(struct conn *c)
     b->ready++;
 }
 
-/* One bench.tick (or any message carrying "t" and "n") reached connection c. */
-static void on_tick(struct conn *c, const char *p, size_t len, uint64_t now)
+void event_seen(struct conn *c, const char *p, size_t len, uint64_t n, uint64_t t, uint64_t now)
 {
     struct bench *b = c->b;
-    uint64_t t, n, seq;
-    b->rx_ticks++;
-    if (!find_uint(p, len, "\"n\":", 4, &n) || !find_uint(p, len, "\"t\":", 4, &t)) {
-        b->other_msgs++;
-        return;
-    }
+    uint64_t seq;
     if (find_uint(p, len, "\"seq\":", 6, &seq)) {
         if ((int64_t)seq < c->last_seq)
             b->out_of_order++;
@@ -507,6 +380,19 @@ static void on_tick(struct conn *c, const char *p, size_t len, uint64_t now)
     hist_add(&b->hist, now > t ? (now - t) / 1000 : 0);
 }
 
+/* One bench.tick (or any message carrying "t" and "n") reached connection c. */
+static void on_tick(struct conn *c, const char *p, size_t len, uint64_t now)
+{
+    struct bench *b = c->b;
+    uint64_t t, n;
+    b->rx_ticks++;
+    if (!find_uint(p, len, "\"n\":", 4, &n) || !find_uint(p, len, "\"t\":", 4, &t)) {
+        b->other_msgs++;
+        return;
+    }
+    event_seen(c, p, len, n, t, now);
+}
+
 static void on_message(struct conn *c, unsigned op, const char *p, size_t len, uint64_t now)
 {
     if (op != 1) {
@@ -515,7 +401,10 @@ static void on_message(struct conn *c, unsigned op, const char *p, size_t len, u
     }
     /* The envelope of an event starts with its id; system messages do not. */
     if (len > 6 && memcmp(p, "{\"id\":", 6) == 0) {
-        on_tick(c, p, len, now);
+        if (c->b->o.mode == MODE_SAVE)
+            save_event(c, p, len, now);
+        else
+            on_tick(c, p, len, now);
         return;
     }
     if (memmem(p, len, "\"system.connected\"", 18)) {
@@ -594,8 +483,8 @@ static bool on_frame(struct conn *c, unsigned b0, const char *p, size_t len, uin
         c->b->closed_by_server++;
         unsigned code = len >= 2 ? ((unsigned)(uint8_t)p[0] << 8 | (uint8_t)p[1]) : 0;
         if (c->b->phase != PH_DONE && !c->b->first_err[0])
-            snprintf(c->b->first_err, sizeof(c->b->first_err), "server closed with %u %.*s",
-                     code, len > 2 ? (int)(len - 2 > 100 ? 100 : len - 2) : 0, p + 2);
+            snprintf(c->b->first_err, sizeof(c->b->first_err), "server closed with %u %.*s", code,
+                     len > 2 ? (int)(len - 2 > 100 ? 100 : len - 2) : 0, p + 2);
         conn_send(c, 0x8, p, len >= 2 ? 2 : 0, true);
         if (c->state < C_CLOSING)
             uv_read_stop((uv_stream_t *)&c->tcp);
@@ -715,8 +604,8 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     struct bench *b = c->b;
     (void)buf;
     if (nread < 0) {
-        conn_fail(c, "%s", nread == UV_EOF ? "the server closed the connection"
-                                           : uv_strerror((int)nread));
+        conn_fail(c, "%s",
+                  nread == UV_EOF ? "the server closed the connection" : uv_strerror((int)nread));
         return;
     }
     if (nread == 0)
@@ -811,14 +700,13 @@ static void poster_close(struct poster *p)
 {
     if (p->state == P_CLOSING || p->state == P_CLOSED)
         return;
+    if (p->state == P_CONNECTING)
+        p->b->posters_connecting--;
     p->state = P_CLOSING;
     uv_close((uv_handle_t *)&p->tcp, poster_closed);
 }
 
-static void post_failed(struct poster *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void post_failed(struct poster *p, const char *fmt, ...)
+void post_failed(struct poster *p, const char *fmt, ...)
 {
     struct bench *b = p->b;
     b->post_failed++;
@@ -837,7 +725,7 @@ static void post_failed(struct poster *p, const char *fmt, ...)
 static void poster_fail(struct poster *p, const char *what)
 {
     if (p->state == P_BUSY)
-        post_failed(p, "POST /api/v1/events: %s", what);
+        post_failed(p, "%s: %s", p->b->post_what, what);
     poster_close(p);
 }
 
@@ -854,14 +742,37 @@ static void post_done(struct poster *p)
         post_pump(b);
 }
 
-/* Parses the answer in p->rsp; returns 1 when complete, 0 when more is needed. */
+/* An answer to an event post: 202 accepts it. */
+static void tick_answer(struct poster *p, int status, const char *body, size_t len)
+{
+    struct bench *b = p->b;
+    if (status == 202) {
+        if (p->n >= b->warm_n) {
+            b->posted_ok++;
+            hist_add(&b->post_hist, (uv_hrtime() - p->sent_at) / 1000);
+        } else {
+            b->posted_ok_warm++;
+        }
+        b->ok[p->n >> 3] |= (uint8_t)(1u << (p->n & 7));
+    } else {
+        if (status < 200 || status > 299)
+            b->non2xx++;
+        int bl = (int)(len > 160 ? 160 : len);
+        post_failed(p, "%s answered %d %.*s", b->post_what, status, bl, body);
+    }
+}
+
+/* Parses the answer in p->rsp; returns 1 when complete, 0 when more is
+ * needed, -1 when it cannot be read. */
 static int poster_parse(struct poster *p)
 {
     struct bench *b = p->b;
     char *hend = memmem(p->rsp, p->rsp_len, "\r\n\r\n", 4);
     if (!hend)
-        return 0;
+        return p->rsp_len >= HS_MAX ? -1 : 0;
     size_t hlen = (size_t)(hend - p->rsp) + 4;
+    if (hlen > HS_MAX)
+        return -1;
     int status = 0;
     if (sscanf(p->rsp, "HTTP/1.%*d %d", &status) != 1)
         status = 0;
@@ -883,19 +794,10 @@ static int poster_parse(struct poster *p)
         body_len = p->rsp_len - hlen;
     }
     p->close_after = strstr(hdr, "\r\nconnection: close") != NULL || (!cl && !chunked);
-    if (status == 202) {
-        if (p->n >= b->warm_n) {
-            b->posted_ok++;
-            hist_add(&b->post_hist, (uv_hrtime() - p->sent_at) / 1000);
-        } else {
-            b->posted_ok_warm++;
-        }
-        b->ok[p->n >> 3] |= (uint8_t)(1u << (p->n & 7));
-    } else {
-        const char *body = p->rsp + hlen;
-        int bl = (int)(body_len > 160 ? 160 : body_len);
-        post_failed(p, "POST /api/v1/events answered %d %.*s", status, bl, body);
-    }
+    if (b->o.mode == MODE_SAVE)
+        save_answer(p, status, p->rsp + hlen, body_len);
+    else
+        tick_answer(p, status, p->rsp + hlen, body_len);
     return 1;
 }
 
@@ -919,8 +821,10 @@ static void poster_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     p->rsp_len += (size_t)nread;
     int r = poster_parse(p);
-    if (r == 0) {
-        if (p->rsp_len == sizeof(p->rsp))
+    if (r <= 0) {
+        if (r < 0)
+            poster_fail(p, "answer header too large");
+        else if (p->rsp_len == sizeof(p->rsp))
             poster_fail(p, "answer too large");
         return;
     }
@@ -958,13 +862,14 @@ static void poster_connected(uv_connect_t *req, int status)
         return;
     }
     b->poster_connected_once = true;
+    b->posters_connecting--;
+    p->state = P_IDLE;
     uv_tcp_nodelay(&p->tcp, 1);
     int r = uv_read_start((uv_stream_t *)&p->tcp, poster_alloc, poster_read);
     if (r < 0) {
         poster_close(p);
         return;
     }
-    p->state = P_IDLE;
     if (b->phase == PH_POST)
         post_pump(b);
 }
@@ -982,15 +887,17 @@ static void poster_connect(struct poster *p)
     p->state = P_CONNECTING;
     p->writing = p->answered = p->close_after = false;
     b->posters_open++;
-    int r = uv_tcp_connect(&p->creq, &p->tcp, (const struct sockaddr *)&b->http_addr,
-                           poster_connected);
+    b->posters_connecting++;
+    int r =
+        uv_tcp_connect(&p->creq, &p->tcp, (const struct sockaddr *)&b->http_addr, poster_connected);
     if (r < 0)
         poster_close(p);
 }
 
-static void poster_send(struct poster *p, uint64_t n)
+/* Writes event post n into p->req; returns its length. The event carries
+ * the time it was posted, so a delivery's latency needs no lookup. */
+static size_t tick_request(struct bench *b, struct poster *p, uint64_t n)
 {
-    struct bench *b = p->b;
     char body[160];
     int bl = snprintf(body, sizeof(body),
                       "{\"type\":\"bench.tick\",\"channel\":\"jobs\",\"data\":{\"t\":%" PRIu64
@@ -1000,10 +907,24 @@ static void poster_send(struct poster *p, uint64_t n)
                       "POST /api/v1/events HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
                       "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
                       b->http_host, b->o.token, bl, body);
-    p->req_len = (size_t)hl;
+    return (size_t)hl;
+}
+
+static void poster_send(struct poster *p, uint64_t n)
+{
+    struct bench *b = p->b;
+    p->req_len = b->o.mode == MODE_SAVE ? save_request(b, p, n) : tick_request(b, p, n);
     p->rsp_len = 0;
     p->n = n;
     p->sent_at = uv_hrtime();
+    if (b->sent_at)
+        b->sent_at[n] = p->sent_at;
+    if (n >= b->warm_n) {
+        /* How late the post leaves against its schedule: the timer's
+         * millisecond, or a wait for a free connection. */
+        uint64_t due = b->post_start + (uint64_t)((double)n / b->o.rate * NS_PER_S);
+        hist_add(&b->lag_hist, p->sent_at > due ? (p->sent_at - due) / 1000 : 0);
+    }
     p->state = P_BUSY;
     p->writing = true;
     p->answered = false;
@@ -1029,6 +950,14 @@ static void post_pump(struct bench *b)
         if (b->posters[i].state == P_IDLE)
             poster_send(&b->posters[i], b->n_next++);
     }
+    /* Posts are due and every connection waits for an answer: more
+     * connections, up to the limit, so that the posting does not wait for
+     * the server (open loop); beyond the limit the posts fall behind. */
+    while (b->n_next + (uint64_t)b->posters_connecting < due && b->nposters < b->o.http_conns_max) {
+        struct poster *p = &b->posters[b->nposters++];
+        p->b = b;
+        poster_connect(p);
+    }
 }
 
 /* ------------------------------------------------------------------ phases */
@@ -1038,7 +967,9 @@ static size_t bitmap_len(const struct bench *b)
     return (size_t)(b->n_cap / 8 + 1);
 }
 
-static int fanout_prepare(struct bench *b)
+/* The bitmaps of the posting modes: per subscriber the events it saw, and
+ * the events the server accepted. */
+static void posting_prepare(struct bench *b)
 {
     b->warm_n = (uint64_t)llround(b->o.rate * b->o.warmup);
     b->n_cap = b->warm_n + (uint64_t)llround(b->o.rate * b->o.duration);
@@ -1053,7 +984,9 @@ static int fanout_prepare(struct bench *b)
         die("out of memory for %zu bytes of bitmaps", b->bitmap_bytes);
     for (long i = 0; i < b->o.conns; i++)
         b->conns[i].seen = b->bitmaps + one * (size_t)i;
-    return 0;
+    b->posters = calloc((size_t)b->o.http_conns_max, sizeof(*b->posters));
+    if (!b->posters)
+        die("out of memory for %ld HTTP connections", b->o.http_conns);
 }
 
 static void start_posting(struct bench *b)
@@ -1072,9 +1005,10 @@ static void start_posting(struct bench *b)
     b->measure_start = b->post_start + (uint64_t)(b->o.warmup * NS_PER_S);
     b->post_end = b->measure_start + (uint64_t)(b->o.duration * NS_PER_S);
     b->phase = PH_POST;
-    fprintf(stderr, "wsload: posting %.0f events/s for %.0f s (+%.0f s warm-up) over %ld HTTP "
-                    "connection(s)\n",
-            b->o.rate, b->o.duration, b->o.warmup, b->nposters);
+    fprintf(stderr,
+            "wsload: posting %.0f %s/s for %.0f s (+%.0f s warm-up) over %ld HTTP connection(s)\n",
+            b->o.rate, b->o.mode == MODE_SAVE ? "saves" : "events", b->o.duration, b->o.warmup,
+            b->nposters);
 }
 
 static void tick_connect(struct bench *b, uint64_t now)
@@ -1096,8 +1030,9 @@ static void tick_connect(struct bench *b, uint64_t now)
     fprintf(stderr, "wsload: %ld of %ld connections ready in %.2f s, %ld failed\n", b->ready,
             b->o.conns, secs(b->t_connect_end - b->t_connect_start), b->connect_failed);
     if (b->ready < b->o.conns) {
-        fprintf(stderr, "wsload: setup failed: %ld of %ld connections did not open (first "
-                        "error: %s)\n",
+        fprintf(stderr,
+                "wsload: setup failed: %ld of %ld connections did not open (first "
+                "error: %s)\n",
                 b->o.conns - b->ready, b->o.conns, b->first_err[0] ? b->first_err : "none");
         finish(b, 1);
         return;
@@ -1121,7 +1056,8 @@ static void tick_post(struct bench *b, uint64_t now)
         finish(b, 1);
         return;
     }
-    if (b->poster_setup_failed || (b->posters_open == 0 && now > b->post_start + 5 * 1000000000ull)) {
+    if (b->poster_setup_failed ||
+        (b->posters_open == 0 && now > b->post_start + 5 * 1000000000ull)) {
         fprintf(stderr, "wsload: setup failed: no HTTP connection to %s (%s)\n", b->http_host,
                 b->first_post_err[0] ? b->first_post_err : "gave up reconnecting");
         finish(b, 1);
@@ -1147,7 +1083,7 @@ static bool posts_in_flight(const struct bench *b)
     return false;
 }
 
-static uint64_t expected_deliveries(const struct bench *b)
+uint64_t expected_deliveries(const struct bench *b)
 {
     return b->posted_ok * (uint64_t)b->counted;
 }
@@ -1158,7 +1094,7 @@ static void tick_flush(struct bench *b, uint64_t now)
         return;
     for (long i = 0; i < b->nposters; i++)
         if (b->posters[i].state == P_BUSY) {
-            post_failed(&b->posters[i], "POST /api/v1/events: no answer within 10 s");
+            post_failed(&b->posters[i], "%s: no answer within 10 s", b->post_what);
             b->posters[i].state = P_IDLE;
         }
     for (long i = 0; i < b->nposters; i++)
@@ -1253,7 +1189,7 @@ static void on_signal(uv_signal_t *s, int signum)
         return;
     b->interrupted = true;
     fprintf(stderr, "wsload: interrupted\n");
-    if (b->o.mode == MODE_FANOUT && b->s0.t)
+    if (b->o.mode != MODE_IDLE && b->s0.t)
         take_snap(b, &b->s1);
     finish(b, 130);
 }
@@ -1282,7 +1218,7 @@ static void finish(struct bench *b, int rc)
 
 /* ------------------------------------------------------------------ report */
 
-static void count_missed(const struct bench *b, uint64_t *delivered_ok, uint64_t *unexpected)
+void count_missed(const struct bench *b, uint64_t *delivered_ok, uint64_t *unexpected)
 {
     size_t one = bitmap_len(b);
     uint64_t ok_hits = 0, all_hits = 0;
@@ -1377,8 +1313,9 @@ static void report_fanout(struct bench *b)
            "\"gen_cpu_us_per_delivery\":%.3f,%s,\"server_rss_kb_before\":%ld,"
            "\"server_rss_kb_after\":%ld,\"interrupted\":%s}\n",
            b->o.conns, b->o.rate, b->o.duration, connect_s, b->connect_failed, b->dropped, posted,
-           b->post_failed, post_rate, post_p50, post_p99, expected, delivered_ok, missed, b->duplicated, b->out_of_order,
-           unexpected, rx_rate, p50, p90, p99, pmax, gen_cpu, gen_us, srv_json, b->s0.srv_rss_kb, b->s1.srv_rss_kb, b->interrupted ? "true" : "false");
+           b->post_failed, post_rate, post_p50, post_p99, expected, delivered_ok, missed,
+           b->duplicated, b->out_of_order, unexpected, rx_rate, p50, p90, p99, pmax, gen_cpu,
+           gen_us, srv_json, b->s0.srv_rss_kb, b->s1.srv_rss_kb, b->interrupted ? "true" : "false");
 }
 
 static void report_idle(struct bench *b)
@@ -1413,7 +1350,11 @@ static void usage(void)
           "                [--http HOST:PORT] [--token T] [--warmup S] [--connect-rate C]\n"
           "                [--http-conns P] [--drain S] [--server-pid PID]\n"
           "  wsload idle   --url ws://HOST:PORT/PATH?QUERY --conns N [--hold S]\n"
-          "                [--connect-rate C] [--server-pid PID]\n",
+          "                [--connect-rate C] [--server-pid PID]\n"
+          "  wsload save   --url ws://HOST:PORT/PATH?QUERY [--conns N (1)] [--rate R (500)]\n"
+          "                [--duration S (20)] [--warmup S (3)] [--http HOST:PORT] [--token T]\n"
+          "                [--http-conns P (32)] [--http-conns-max M (256)] [--drain S]\n"
+          "                [--server-pid PID]\n",
           stderr);
     exit(2);
 }
@@ -1436,6 +1377,8 @@ static void parse_args(struct opts *o, int argc, char **argv)
         o->mode = MODE_FANOUT;
     else if (strcmp(argv[1], "idle") == 0)
         o->mode = MODE_IDLE;
+    else if (strcmp(argv[1], "save") == 0)
+        o->mode = MODE_SAVE;
     else
         usage();
     o->connect_rate = 2000;
@@ -1444,6 +1387,15 @@ static void parse_args(struct opts *o, int argc, char **argv)
     o->hold = 2;
     o->rate = -1;
     o->duration = -1;
+    if (o->mode == MODE_SAVE) {
+        /* A few dashboards watch one user's saves, which arrive from
+         * several tabs: the answer to one save must not hold up the next. */
+        o->conns = 1;
+        o->rate = 500;
+        o->duration = 20;
+        o->warmup = 3;
+        o->http_conns = 32;
+    }
     for (int i = 2; i < argc; i++) {
         const char *f = argv[i];
         if (strcmp(f, "-h") == 0 || strcmp(f, "--help") == 0)
@@ -1469,6 +1421,8 @@ static void parse_args(struct opts *o, int argc, char **argv)
             o->connect_rate = num_arg(f, v, 1, 1000000);
         else if (strcmp(f, "--http-conns") == 0)
             o->http_conns = (long)num_arg(f, v, 1, POSTERS_MAX);
+        else if (strcmp(f, "--http-conns-max") == 0)
+            o->http_conns_max = (long)num_arg(f, v, 1, POSTERS_MAX);
         else if (strcmp(f, "--drain") == 0)
             o->drain = num_arg(f, v, 0, 3600);
         else if (strcmp(f, "--hold") == 0)
@@ -1482,19 +1436,25 @@ static void parse_args(struct opts *o, int argc, char **argv)
         die("--url and --conns are required");
     if (o->mode == MODE_FANOUT && (o->rate <= 0 || o->duration <= 0))
         die("fanout needs --rate and --duration");
+    if (o->mode == MODE_SAVE && o->rate * (o->warmup + o->duration) > 1e7)
+        die("save: rate x (warmup + duration) must stay under 10,000,000 saves");
     if (o->http_conns == 0) {
         /* One request is in flight per connection. Answers slower than
          * 20 ms must not slow the posting down, so the rate holds while the
          * server is busy fanning out. */
         o->http_conns = (long)ceil(o->rate / 50.0) + 1;
-        if (o->http_conns > POSTERS_MAX)
-            o->http_conns = POSTERS_MAX;
+        if (o->http_conns > 32)
+            o->http_conns = 32;
     }
+    if (o->http_conns_max == 0)
+        o->http_conns_max = o->mode == MODE_SAVE ? POSTERS_MAX : o->http_conns;
+    if (o->http_conns_max < o->http_conns)
+        o->http_conns_max = o->http_conns;
 }
 
 /* "HOST:PORT" (an optional scheme is skipped); HOST must be an IPv4 address or localhost. */
-static void parse_hostport(const char *what, const char *s, size_t slen, int defport,
-                           char *host, size_t hostlen, struct sockaddr_in *addr)
+static void parse_hostport(const char *what, const char *s, size_t slen, int defport, char *host,
+                           size_t hostlen, struct sockaddr_in *addr)
 {
     const char *colon = memchr(s, ':', slen);
     size_t hl = colon ? (size_t)(colon - s) : slen;
@@ -1529,8 +1489,9 @@ static void setup_addresses(struct bench *b)
     b->ws_path = slash ? slash : "/";
     if (strlen(b->ws_path) > 1500)
         die("--url: path too long");
-    if (b->o.mode != MODE_FANOUT)
+    if (b->o.mode == MODE_IDLE)
         return;
+    b->post_what = b->o.mode == MODE_SAVE ? "POST /api/v1/jobs/process" : "POST /api/v1/events";
     const char *h = b->o.http;
     char def[300];
     if (!h) {
@@ -1548,7 +1509,8 @@ static void setup_addresses(struct bench *b)
         static char tok[512];
         const char *t = strstr(b->ws_path, "token=");
         if (!t)
-            die("fanout needs --token (or token= in --url)");
+            die("%s needs --token (or token= in --url)",
+                b->o.mode == MODE_SAVE ? "save" : "fanout");
         t += 6;
         size_t tl = strcspn(t, "&");
         if (tl == 0 || tl >= sizeof(tok))
@@ -1581,8 +1543,7 @@ int main(int argc, char **argv)
         die("out of memory for %ld connections", b->o.conns);
 
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-        rl.rlim_cur < (rlim_t)b->o.conns + POSTERS_MAX + 64) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)b->o.conns + POSTERS_MAX + 64) {
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
         if (rl.rlim_cur < (rlim_t)b->o.conns + POSTERS_MAX + 64)
@@ -1591,8 +1552,10 @@ int main(int argc, char **argv)
     }
     if (b->o.server_pid > 0 && proc_cpu(b->o.server_pid) < 0)
         die("--server-pid %ld: cannot read /proc/%ld/stat", b->o.server_pid, b->o.server_pid);
-    if (b->o.mode == MODE_FANOUT)
-        fanout_prepare(b);
+    if (b->o.mode != MODE_IDLE)
+        posting_prepare(b);
+    if (b->o.mode == MODE_SAVE)
+        save_prepare(b);
 
     if (uv_loop_init(&b->loop) != 0)
         die("uv_loop_init failed");
@@ -1613,6 +1576,8 @@ int main(int argc, char **argv)
 
     if (b->o.mode == MODE_FANOUT)
         report_fanout(b);
+    else if (b->o.mode == MODE_SAVE)
+        save_report(b);
     else if (b->rc == 0 || b->interrupted)
         report_idle(b);
     fflush(stdout);
@@ -1625,6 +1590,8 @@ int main(int argc, char **argv)
     }
     free(b->bitmaps);
     free(b->ok);
+    free(b->sent_at);
+    free(b->posters);
     free(b->conns);
     free(b->rbuf);
     free(b);
