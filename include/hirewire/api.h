@@ -46,6 +46,9 @@ struct api_exec_opts {
     const char *what;      /* "saving the job": for store errors */
     const char *not_found; /* the 404 message when body is NULL */
     const char *conflict;  /* the 409 message for a unique violation; NULL: generic */
+    const char *invalid;   /* the 422 message for a check violation the input checks
+                              cannot see (it involves stored values); NULL: generic */
+    const char *invalid_field;
     /* Looks at the result first; returns true when it has replied. */
     bool (*check)(struct http_req *req, const void *res);
 };

@@ -105,6 +105,8 @@ static int put_field(const struct api_doc_field *f, json_t *v, int tz, json_t *d
     if (json_is_null(v)) {
         if (f->required)
             return fail(e, f->key, "%s is required", f->key);
+        if (f->not_null || f->kind == DOC_BOOL)
+            return fail(e, f->key, "%s must not be null", f->key);
         json_object_set_new(doc, col, json_null());
         return 0;
     }

@@ -27,6 +27,7 @@ struct api_doc_field {
     bool required;     /* must be present and not null */
     bool (*valid)(const char *);
     const char *expect; /* DOC_ENUM: what valid() accepts, for the message */
+    bool not_null;      /* may be absent, but not null (the column has no NULL) */
 };
 
 struct api_doc_error {

@@ -67,6 +67,8 @@ static void exec_done(void *arg, int err, const struct eventlog_result *r)
     if (err) {
         if (err == HW_ECONFLICT && o->conflict)
             api_error(req, HW_ECONFLICT, NULL, "%s", o->conflict);
+        else if (err == HW_EVALIDATION && o->invalid)
+            api_error(req, HW_EVALIDATION, o->invalid_field, "%s", o->invalid);
         else
             api_store_error(req, err, o->what);
         return;

@@ -173,9 +173,9 @@ static const struct api_doc_field note_fields[] = {
 
 /* What PUT may change. */
 static const struct api_doc_field note_update_fields[] = {
-    {"note_type", NULL, DOC_LINE, 0, 40, false, NULL, NULL},
+    {"note_type", NULL, DOC_LINE, 0, 40, false, NULL, NULL, true},
     {"title", NULL, DOC_LINE, 0, 200, false, NULL, NULL},
-    {"content", NULL, DOC_TEXT, 1, 20000, false, NULL, NULL},
+    {"content", NULL, DOC_TEXT, 1, 20000, false, NULL, NULL, true},
     {"follow_up_completed", NULL, DOC_BOOL, 0, 0, false, NULL, NULL},
     {"is_important", NULL, DOC_BOOL, 0, 0, false, NULL, NULL},
 };

@@ -40,7 +40,7 @@ static const struct api_doc_field create_fields[] = {
     {"notes", NULL, DOC_TEXT, 0, 20000, false, NULL, NULL},
     {"preparation_notes", NULL, DOC_TEXT, 0, 20000, false, NULL, NULL},
     /* the update's own fields */
-    {"outcome", NULL, DOC_ENUM, 0, 0, false, ats_outcome_valid, OUTCOMES},
+    {"outcome", NULL, DOC_ENUM, 0, 0, false, ats_outcome_valid, OUTCOMES, true},
     {"feedback", NULL, DOC_TEXT, 0, 20000, false, NULL, NULL},
     {"performance_rating", NULL, DOC_INT, 1, 5, false, NULL, NULL},
 };
@@ -56,8 +56,12 @@ static char *doc_text(struct http_req *req, const struct api_doc_field *f, size_
     struct api_doc_field copy[ALL_FIELDS];
     if (update) {
         memcpy(copy, f, n * sizeof *f);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            copy[i].not_null = copy[i].required || copy[i].kind == DOC_INT;
             copy[i].required = false;
+        }
+        /* a rating may be taken back */
+        copy[n - 1].not_null = false;
         f = copy;
     }
     int rc = api_doc_parse(http_req_json(req), f, n, false, 0, &doc, &e);

@@ -39,13 +39,14 @@ struct field {
     const char *key;
     const char *alias[2];
     enum kind kind;
-    unsigned max; /* characters */
+    unsigned max;  /* characters */
+    bool not_null; /* the column has no NULL: a null is refused */
 };
 
 static const struct field fields[] = {
     {"company", {"companyName", NULL}, K_LINE, 200},
     {"job_title", {"jobTitle", "title"}, K_LINE, 300},
-    {"job_description", {"jobDescription", "description"}, K_HTML, 100000},
+    {"job_description", {"jobDescription", "description"}, K_HTML, 100000, true},
     {"job_url", {"jobUrl", "url"}, K_URL, 2048},
     {"location", {NULL, NULL}, K_LINE, 200},
     {"salary", {NULL, NULL}, K_SALARY, 200},
@@ -53,8 +54,8 @@ static const struct field fields[] = {
     {"salary_max", {"salaryMax", NULL}, K_MONEY, 0},
     {"salary_currency", {"currency", NULL}, K_WORD, 3},
     {"salary_period", {NULL, NULL}, K_WORD, 10},
-    {"remote_type", {NULL, NULL}, K_WORD, 40},
-    {"job_type", {"jobType", NULL}, K_WORD, 40},
+    {"remote_type", {NULL, NULL}, K_WORD, 40, true},
+    {"job_type", {"jobType", NULL}, K_WORD, 40, true},
     {"source", {NULL, NULL}, K_SOURCE, 0},
     {"status", {NULL, NULL}, K_STATUS, 0},
     {"match_score", {"matchScore", NULL}, K_SCORE, 0},
@@ -239,7 +240,7 @@ static int put_value(const struct field *f, json_t *v, json_t *doc, struct job_i
     if (f->kind == K_SALARY)
         return put_salary(f, v, doc, e);
     if (json_is_null(v)) {
-        if (f->kind == K_SOURCE || f->kind == K_STATUS || f->kind == K_BOOL)
+        if (f->kind == K_SOURCE || f->kind == K_STATUS || f->kind == K_BOOL || f->not_null)
             return fail(e, f->key, "%s must not be null", f->key);
         json_object_set_new(doc, f->key, json_null());
         if (f->kind == K_URL)

@@ -253,6 +253,9 @@ static const struct api_exec_opts patch_opts = {.status = 200,
                                                 .what = "updating the job",
                                                 .not_found = "job not found",
                                                 .conflict = "another job already has this URL",
+                                                .invalid = "salary_min must not be greater "
+                                                           "than salary_max",
+                                                .invalid_field = "salary_min",
                                                 .check = api_transition_refused};
 
 void api_jobs_patch(struct http_req *req)

@@ -117,6 +117,10 @@ static void on_fired(void *arg, int err, const struct eventlog_result *r)
         arm(s, now + RETRY_MS);
         return;
     }
+    if (s->stopping) {
+        s->firing = false;
+        return;
+    }
     const PGresult *res = r->res;
     long fired = PQntuples(res) ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
     metric_add(s->m_fired, (double)fired);

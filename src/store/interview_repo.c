@@ -92,7 +92,8 @@ const char interview_repo_sql_update[] =
     "FROM v, j, resched r WHERE r.done OR r.moved), "
     "evs AS (SELECT 1 AS k, 'interview.updated'::text AS type, 'interviews'::text AS channel, "
     IV_EVENT("v", "j") " || jsonb_build_object('rescheduled', r.moved, 'changed', "
-    "(SELECT jsonb_agg(k ORDER BY k) FROM d, jsonb_object_keys(d) k)) AS data "
+    "(SELECT jsonb_agg(CASE k WHEN 'scheduled_at' THEN 'scheduled_date' ELSE k END ORDER BY k) "
+    "FROM d, jsonb_object_keys(d) k)) AS data "
     "FROM v, j, resched r), " EVENTLOG_APPEND_MANY_CTE " "
     "SELECT (SELECT interview_json(v, j)::text FROM v, j) AS body, ev.seq, ev.type, ev.channel, "
     "ev.created_ms, ev.data FROM (SELECT 1) one LEFT JOIN ev ON true";

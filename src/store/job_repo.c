@@ -82,13 +82,14 @@ const char job_repo_sql_list[] =
     "ELSE lpad(hw_ms(j.created_at)::text, 16, '0') END) COLLATE \"C\" AS sk "
     "FROM jobs j WHERE j.user_id = $1 "
     "AND ($2::text[] IS NULL OR j.status = ANY ($2::text[])) "
-    "AND ($3::text IS NULL OR j.company ILIKE '%' || $3 || '%') "
+    "AND ($3::text IS NULL OR strpos(lower(j.company), lower($3)) > 0) "
     "AND ($4::real IS NULL OR j.match_score >= $4::real) "
     "AND ($5::text IS NULL OR j.source = $5) "
     "AND ($6::text IS NULL OR j.job_type = $6) "
-    "AND ($7::text IS NULL OR j.location ILIKE '%' || $7 || '%') "
-    "AND ($8::text IS NULL OR j.job_title ILIKE '%' || $8 || '%' OR j.company ILIKE '%' || $8 "
-    "|| '%' OR j.job_description ILIKE '%' || $8 || '%')), "
+    "AND ($7::text IS NULL OR strpos(lower(j.location), lower($7)) > 0) "
+    "AND ($8::text IS NULL OR strpos(lower(j.job_title), lower($8)) > 0 "
+    "OR strpos(lower(j.company), lower($8)) > 0 "
+    "OR strpos(lower(j.job_description), lower($8)) > 0)), "
     "p AS (SELECT f.* FROM f WHERE $11::text IS NULL "
     "OR ($10 = 'asc' AND (f.sk, f.id) > ($11 COLLATE \"C\", $12::bigint)) "
     "OR ($10 = 'desc' AND (f.sk, f.id) < ($11 COLLATE \"C\", $12::bigint)) "
@@ -140,7 +141,8 @@ const char job_repo_sql_patch[] =
     "mv.new_status, 'company', upd.company, 'job_title', upd.job_title, 'notes', NULL, "
     "'timestamp', hw_ts(now())) FROM upd, mv), " EVENTLOG_APPEND_MANY_CTE " "
     "SELECT cur.status AS current_status, (SELECT d->>'status' FROM d) AS wanted_status, "
-    "job_json(upd)::text AS body, ev.seq, ev.type, ev.channel, ev.created_ms, ev.data FROM cur LEFT JOIN upd ON true LEFT JOIN ev ON true";
+    "(SELECT job_json(upd)::text FROM upd) AS body, ev.seq, ev.type, ev.channel, ev.created_ms, "
+    "ev.data FROM cur LEFT JOIN ev ON true";
 
 const char job_repo_sql_delete[] =
     "WITH del AS (DELETE FROM jobs WHERE id = $2 AND user_id = $1 "

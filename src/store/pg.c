@@ -743,6 +743,10 @@ int pg_query(struct pg *pg, const char *sql, int nparams, const char *const *par
 {
     if (nparams < 0 || (nparams > 0 && !params))
         return -EINVAL;
+    /* A callback that runs while the pool drains at shutdown may try to go
+     * on; the application has let go of the pool by then. */
+    if (!pg)
+        return HW_EUNAVAIL;
     if (pg->closing || pg->up == 0) {
         metric_inc(pg->m_unavailable);
         return HW_EUNAVAIL;

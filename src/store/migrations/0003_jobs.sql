@@ -71,7 +71,8 @@ CREATE TABLE jobs (
     -- same for the same posting on every node and after every restart.
     job_id               text GENERATED ALWAYS AS
                          (source || '_' || coalesce(left(md5(url_key), 12), id::text)) STORED,
-    CHECK (salary_min IS NULL OR salary_max IS NULL OR salary_min <= salary_max)
+    CONSTRAINT jobs_salary_order
+        CHECK (salary_min IS NULL OR salary_max IS NULL OR salary_min <= salary_max)
 );
 
 -- The same posting saved twice is one job.
@@ -212,7 +213,7 @@ CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 ALTER TABLE events ADD COLUMN claimed_until timestamptz;
 
 CREATE FUNCTION job_json(j jobs) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
 AS $$ SELECT jsonb_build_object(
     'id', j.id, 'job_id', j.job_id, 'company', j.company, 'company_id', j.company_id,
     'job_title', j.job_title, 'title', j.job_title, 'job_description', j.job_description,
@@ -230,7 +231,7 @@ AS $$ SELECT jsonb_build_object(
     'created_at', hw_ts(j.created_at), 'updated_at', hw_ts(j.updated_at)) $$;
 
 CREATE FUNCTION interview_json(i interviews, j jobs) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
 AS $$ SELECT jsonb_build_object(
     'id', i.id, 'job_id', i.job_id, 'job_title', j.job_title, 'company', j.company,
     'interview_type', i.interview_type, 'scheduled_date', hw_ts(i.scheduled_at),
@@ -247,7 +248,7 @@ AS $$ SELECT jsonb_build_object(
     'completed_at', hw_ts(i.completed_at), 'cancelled_at', hw_ts(i.cancelled_at)) $$;
 
 CREATE FUNCTION offer_json(o offers) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
 AS $$ SELECT o.details || jsonb_build_object(
     'id', o.id, 'job_id', o.job_id, 'salary', o.salary, 'base_salary', o.salary,
     'currency', o.currency, 'salary_period', o.salary_period, 'bonus', o.bonus,
@@ -261,7 +262,7 @@ AS $$ SELECT o.details || jsonb_build_object(
     'created_at', hw_ts(o.created_at), 'updated_at', hw_ts(o.updated_at)) $$;
 
 CREATE FUNCTION note_json(n job_notes) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
 AS $$ SELECT jsonb_build_object(
     'id', n.id, 'job_id', n.job_id, 'note_type', n.note_type, 'title', n.title,
     'content', n.content, 'is_communication', n.is_communication,
@@ -272,7 +273,7 @@ AS $$ SELECT jsonb_build_object(
     'created_at', hw_ts(n.created_at), 'updated_at', hw_ts(n.updated_at)) $$;
 
 CREATE FUNCTION history_json(h job_history) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
 AS $$ SELECT jsonb_build_object(
     'id', h.id, 'job_id', h.job_id, 'event_type', h.event_type,
     'old_status', h.old_status, 'new_status', h.new_status,

@@ -36,7 +36,7 @@ CREATE INDEX followups_user_due ON followups (user_id, due_at);
 CREATE INDEX followups_job ON followups (job_id);
 
 CREATE FUNCTION followup_json(f followups) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
 AS $$ SELECT jsonb_build_object(
     'id', f.id, 'job_id', f.job_id, 'interview_id', f.interview_id, 'kind', f.kind,
     'sequence', f.sequence, 'step', f.step, 'type', f.type, 'follow_up_type', f.type,
