@@ -6,8 +6,8 @@
  *                 [--connect-rate C] [--http-conns P] [--drain S] [--server-pid PID]
  *   wsload idle   --url ws://... --conns N [--hold S] [--connect-rate C] [--server-pid PID]
  *   wsload save   --url ws://... [--conns N] [--rate R] [--duration S] [--warmup S]
- *                 [--http HOST:PORT] [--token T] [--http-conns P] [--http-conns-max M]
- *                 [--drain S] [--server-pid PID]
+ *                 [--http HOST:PORT] [--token T | --tokens T1,T2,...] [--http-conns P]
+ *                 [--http-conns-max M] [--drain S] [--server-pid PID]
  *
  * fanout opens N subscribers (C per second, all before anything is measured),
  * posts bench.tick events at R per second for S seconds over keep-alive HTTP
@@ -20,9 +20,10 @@
  * idle opens N connections, waits until each got system.connected and reports
  * the server's resident memory per connection.
  *
- * save is the browser extension's save path (wsload_save.c): a few
- * subscribers, and POST /api/v1/jobs/process of a new job at R per second;
- * each save's job.created frame is timed from the moment its POST was written.
+ * save is the browser extension's save path (wsload_save.c): one user or
+ * several, a subscriber or a few each, and POST /api/v1/jobs/process of a new
+ * job at R per second in all; each save's job.created frame is timed from the
+ * moment its POST was written.
  *
  * The generator shares the machine with the server, so the receive path is
  * made to cost little: one shared read buffer for all sockets (a connection
@@ -650,7 +651,8 @@ static void conn_connected(uv_connect_t *req, int status)
                      "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
                      "Sec-WebSocket-Version: 13\r\n\r\n",
-                     b->ws_path, b->ws_host, ntohs(b->ws_addr.sin_port), key64);
+                     b->ws_paths ? b->ws_paths[(c - b->conns) % b->nusers] : b->ws_path, b->ws_host,
+                     ntohs(b->ws_addr.sin_port), key64);
     c->state = C_HANDSHAKE;
     if (conn_write_raw(c, hs, (size_t)n, false) < 0)
         return;
@@ -994,6 +996,8 @@ static void start_posting(struct bench *b)
     for (long i = 0; i < b->o.conns; i++) {
         b->conns[i].counted = b->conns[i].state == C_READY;
         b->counted += b->conns[i].counted;
+        if (b->counted_by_user)
+            b->counted_by_user[i % b->nusers] += b->conns[i].counted;
     }
     b->nposters = b->o.http_conns;
     for (long i = 0; i < b->nposters; i++) {
@@ -1085,7 +1089,12 @@ static bool posts_in_flight(const struct bench *b)
 
 uint64_t expected_deliveries(const struct bench *b)
 {
-    return b->posted_ok * (uint64_t)b->counted;
+    if (!b->ok_by_user)
+        return b->posted_ok * (uint64_t)b->counted;
+    uint64_t n = 0;
+    for (long u = 0; u < b->nusers; u++)
+        n += b->ok_by_user[u] * (uint64_t)b->counted_by_user[u];
+    return n;
 }
 
 static void tick_flush(struct bench *b, uint64_t now)
@@ -1355,8 +1364,10 @@ static void usage(void)
           "                [--http-conns P] [--drain S] [--server-pid PID]\n"
           "  wsload idle   --url ws://HOST:PORT/PATH?QUERY --conns N [--hold S]\n"
           "                [--connect-rate C] [--server-pid PID]\n"
-          "  wsload save   --url ws://HOST:PORT/PATH?QUERY [--conns N (1)] [--rate R (500)]\n"
+          "  wsload save   --url ws://HOST:PORT/PATH?QUERY [--conns N (1 per user)] [--rate R "
+          "(500)]\n"
           "                [--duration S (20)] [--warmup S (3)] [--http HOST:PORT] [--token T]\n"
+          "                [--tokens T1,T2,... (one user each)]\n"
           "                [--http-conns P (32)] [--http-conns-max M (256)] [--drain S]\n"
           "                [--server-pid PID]\n",
           stderr);
@@ -1394,7 +1405,6 @@ static void parse_args(struct opts *o, int argc, char **argv)
     if (o->mode == MODE_SAVE) {
         /* A few dashboards watch one user's saves, which arrive from
          * several tabs: the answer to one save must not hold up the next. */
-        o->conns = 1;
         o->rate = 500;
         o->duration = 20;
         o->warmup = 3;
@@ -1413,6 +1423,8 @@ static void parse_args(struct opts *o, int argc, char **argv)
             o->http = v;
         else if (strcmp(f, "--token") == 0)
             o->token = v;
+        else if (strcmp(f, "--tokens") == 0)
+            o->tokens = v;
         else if (strcmp(f, "--conns") == 0)
             o->conns = (long)num_arg(f, v, 1, 1000000);
         else if (strcmp(f, "--rate") == 0)
@@ -1436,8 +1448,10 @@ static void parse_args(struct opts *o, int argc, char **argv)
         else
             die("unknown flag %s", f);
     }
-    if (!o->url || o->conns <= 0)
+    if (!o->url || (o->conns <= 0 && o->mode != MODE_SAVE))
         die("--url and --conns are required");
+    if (o->tokens && o->mode != MODE_SAVE)
+        die("--tokens is for save");
     if (o->mode == MODE_FANOUT && (o->rate <= 0 || o->duration <= 0))
         die("fanout needs --rate and --duration");
     if (o->mode == MODE_SAVE && o->rate * (o->warmup + o->duration) > 1e7)
@@ -1508,7 +1522,7 @@ static void setup_addresses(struct bench *b)
     parse_hostport("--http", h, l, 80, b->http_host, sizeof(b->http_host), &b->http_addr);
     size_t hl = strlen(b->http_host);
     snprintf(b->http_host + hl, sizeof(b->http_host) - hl, ":%d", ntohs(b->http_addr.sin_port));
-    if (!b->o.token) {
+    if (!b->o.token && !b->o.tokens) {
         /* Default to the token of the WebSocket URL. */
         static char tok[512];
         const char *t = strstr(b->ws_path, "token=");
@@ -1523,7 +1537,7 @@ static void setup_addresses(struct bench *b)
         tok[tl] = '\0';
         b->o.token = tok;
     }
-    if (strlen(b->o.token) > 512 || strpbrk(b->o.token, "\r\n"))
+    if (b->o.token && (strlen(b->o.token) > 512 || strpbrk(b->o.token, "\r\n")))
         die("--token: bad token");
 }
 
@@ -1540,6 +1554,8 @@ int main(int argc, char **argv)
         die("out of memory");
     parse_args(&b->o, argc, argv);
     setup_addresses(b);
+    if (b->o.mode == MODE_SAVE)
+        save_setup_users(b);
     b->prng = uv_hrtime() ^ ((uint64_t)getpid() << 32) ^ UINT64_C(0x9e3779b97f4a7c15);
     b->rbuf = malloc(READ_BUF_SIZE);
     b->conns = calloc((size_t)b->o.conns, sizeof(struct conn));
@@ -1596,6 +1612,7 @@ int main(int argc, char **argv)
     free(b->ok);
     free(b->sent_at);
     free(b->posters);
+    save_free(b);
     free(b->conns);
     free(b->rbuf);
     free(b);

@@ -47,6 +47,7 @@ struct opts {
     const char *url;
     const char *http;
     const char *token;
+    const char *tokens; /* save: comma-separated tokens, one per user */
     long conns;
     double rate;
     double duration;
@@ -154,6 +155,13 @@ struct bench {
     size_t bitmap_bytes;
     uint64_t *sent_at; /* save: when post n was written, for its frame's latency */
     uint64_t url_base; /* save: post n saves .../jobs/view/(url_base + n) */
+    /* save: post n is user n % nusers's; subscriber i is user i % nusers's,
+     * on ws_paths[i % nusers], and sees only that user's events. */
+    long nusers;
+    char **tokens, **ws_paths;
+    long *counted_by_user;
+    uint64_t *ok_by_user;
+    uint64_t foreign; /* save: frames of another user's saves (must stay 0) */
 
     uint64_t rx_ticks, delivered, duplicated, out_of_order, late_rx, other_msgs;
     uint64_t last_rx, last_progress_check, last_progress_count;
@@ -178,7 +186,9 @@ uint64_t expected_deliveries(const struct bench *b);
 void count_missed(const struct bench *b, uint64_t *delivered_ok, uint64_t *unexpected);
 
 /* wsload_save.c */
+void save_setup_users(struct bench *b);
 void save_prepare(struct bench *b);
+void save_free(struct bench *b);
 size_t save_request(struct bench *b, struct poster *p, uint64_t n);
 void save_answer(struct poster *p, int status, const char *body, size_t len);
 void save_event(struct conn *c, const char *p, size_t len, uint64_t now);

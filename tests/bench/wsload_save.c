@@ -33,6 +33,65 @@
 #define SAVE_P99_LIMIT_MS 1000.0 /* over it, the rate was not kept up */
 #define SAVE_RATE_SHARE 0.95     /* under this share of the offered rate, neither */
 
+static char *dup_range(const char *s, size_t len)
+{
+    char *d = malloc(len + 1);
+    if (!d)
+        die("out of memory");
+    memcpy(d, s, len);
+    d[len] = '\0';
+    return d;
+}
+
+/* The users of the run: --tokens, or the one token of --token or the URL.
+ * Each user's subscribers connect with the URL's token= set to theirs. */
+void save_setup_users(struct bench *b)
+{
+    const char *list = b->o.tokens ? b->o.tokens : b->o.token;
+    long n = 1;
+    for (const char *s = list; *s; s++)
+        n += *s == ',';
+    b->tokens = calloc((size_t)n, sizeof(*b->tokens));
+    b->ws_paths = calloc((size_t)n, sizeof(*b->ws_paths));
+    b->counted_by_user = calloc((size_t)n, sizeof(*b->counted_by_user));
+    b->ok_by_user = calloc((size_t)n, sizeof(*b->ok_by_user));
+    if (!b->tokens || !b->ws_paths || !b->counted_by_user || !b->ok_by_user)
+        die("out of memory for %ld users", n);
+    const char *path = b->ws_path, *tok = strstr(path, "token=");
+    size_t head = tok ? (size_t)(tok - path) + 6 : strlen(path);
+    const char *tail = tok ? tok + 6 + strcspn(tok + 6, "&") : "";
+    const char *sep = tok ? "" : strchr(path, '?') ? "&token=" : "?token=";
+    for (const char *s = list; b->nusers < n; s += strcspn(s, ",") + 1) {
+        size_t tl = strcspn(s, ",");
+        if (tl == 0 || tl > 512 || memchr(s, '\r', tl) || memchr(s, '\n', tl))
+            die("--tokens: bad token");
+        char *t = dup_range(s, tl);
+        size_t pl = head + strlen(sep) + tl + strlen(tail);
+        char *p = malloc(pl + 1);
+        if (!p)
+            die("out of memory");
+        snprintf(p, pl + 1, "%.*s%s%s%s", (int)head, path, sep, t, tail);
+        b->tokens[b->nusers] = t;
+        b->ws_paths[b->nusers++] = p;
+    }
+    if (b->o.conns <= 0)
+        b->o.conns = b->nusers;
+    if (b->o.conns < b->nusers)
+        die("save: %ld users need at least as many subscribers (--conns)", b->nusers);
+}
+
+void save_free(struct bench *b)
+{
+    for (long u = 0; u < b->nusers; u++) {
+        free(b->tokens[u]);
+        free(b->ws_paths[u]);
+    }
+    free(b->tokens);
+    free(b->ws_paths);
+    free(b->counted_by_user);
+    free(b->ok_by_user);
+}
+
 void save_prepare(struct bench *b)
 {
     b->sent_at = calloc((size_t)b->n_cap + 1, sizeof(*b->sent_at));
@@ -56,7 +115,7 @@ size_t save_request(struct bench *b, struct poster *p, uint64_t n)
                       "POST /api/v1/jobs/process HTTP/1.1\r\nHost: %s\r\n"
                       "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
                       "Content-Length: %d\r\n\r\n%s",
-                      b->http_host, b->o.token, bl, body);
+                      b->http_host, b->tokens[n % (uint64_t)b->nusers], bl, body);
     return (size_t)hl;
 }
 
@@ -82,10 +141,12 @@ void save_answer(struct poster *p, int status, const char *body, size_t len)
         b->existing += measured;
         return;
     }
-    if (measured)
+    if (measured) {
         b->posted_ok++;
-    else
+        b->ok_by_user[p->n % (uint64_t)b->nusers]++;
+    } else {
         b->posted_ok_warm++;
+    }
     b->ok[p->n >> 3] |= (uint8_t)(1u << (p->n & 7));
 }
 
@@ -126,6 +187,10 @@ void save_event(struct conn *c, const char *p, size_t len, uint64_t now)
     uint64_t n = v - b->url_base;
     if (n >= b->n_cap || !b->sent_at[n]) {
         b->late_rx++;
+        return;
+    }
+    if (n % (uint64_t)b->nusers != (uint64_t)(c - b->conns) % (uint64_t)b->nusers) {
+        b->foreign++;
         return;
     }
     event_seen(c, p, len, n, b->sent_at[n], now);
@@ -169,13 +234,15 @@ static void save_figures(const struct bench *b, struct save_figures *f)
     f->kept_up = !b->interrupted && f->answered_rate >= SAVE_RATE_SHARE * b->o.rate &&
                  hist_ms(&b->post_hist, 0.99) <= SAVE_P99_LIMIT_MS &&
                  hist_ms(&b->hist, 0.99) <= SAVE_P99_LIMIT_MS &&
-                 hist_ms(&b->lag_hist, 0.99) <= SAVE_P99_LIMIT_MS && f->missed == 0;
+                 hist_ms(&b->lag_hist, 0.99) <= SAVE_P99_LIMIT_MS && f->missed == 0 &&
+                 b->foreign == 0;
 }
 
 static void save_print(const struct bench *b, const struct save_figures *f)
 {
     const struct hist *fh = &b->hist, *ah = &b->post_hist, *lh = &b->lag_hist;
     printf("wsload save%s\n", b->interrupted ? " (interrupted)" : "");
+    printf("  users             %ld, the saves spread evenly\n", b->nusers);
     printf("  subscribers       %ld (connected in %.2f s, %ld failed, %ld dropped later)\n",
            b->o.conns, secs(b->t_connect_end - b->t_connect_start), b->connect_failed, b->dropped);
     printf("  offered           %.0f saves/s for %.1f s after %.1f s of warm-up\n", b->o.rate,
@@ -196,6 +263,8 @@ static void save_print(const struct bench *b, const struct save_figures *f)
     printf("  job.created       expected %" PRIu64 ", delivered %" PRIu64 ", missing %" PRIu64
            ", duplicated %" PRIu64 ", out-of-order %" PRIu64 ", unexpected %" PRIu64 "\n",
            f->expected, f->delivered_ok, f->missed, b->duplicated, b->out_of_order, f->unexpected);
+    if (b->foreign)
+        printf("  LEAK              %" PRIu64 " frames of another user's saves\n", b->foreign);
     if (b->first_err[0])
         printf("  first conn error  %s (server closes %ld, lagging notices %ld)\n", b->first_err,
                b->closed_by_server, b->lagging_msgs);
@@ -231,26 +300,30 @@ void save_report(struct bench *b)
     save_print(b, &f);
     const struct hist *fh = &b->hist, *ah = &b->post_hist, *lh = &b->lag_hist;
     char j1[32], j2[32], j3[32], j4[32], j5[32];
-    printf("RESULT {\"mode\":\"save\",\"conns\":%ld,\"rate\":%.0f,\"duration_s\":%.1f,"
-           "\"warmup_s\":%.1f,\"http_conns\":%ld,\"http_conns_max\":%ld,\"dropped\":%ld,\"posted\":"
-           "%" PRIu64
-           ",\"sent_rate\":%.1f,\"lag_p99_ms\":%.3f,\"lag_max_ms\":%.3f,\"answered\":%" PRIu64
-           ",\"answered_rate\":%.1f,\"created\":%" PRIu64 ",\"existing\":%" PRIu64
-           ",\"non2xx\":%" PRIu64 ",\"posts_failed\":%" PRIu64 ",\"post_p50_ms\":%.3f,"
-           "\"post_p99_ms\":%.3f,\"post_max_ms\":%.3f,\"expected\":%" PRIu64
-           ",\"delivered\":%" PRIu64 ",\"missed\":%" PRIu64 ",\"duplicated\":%" PRIu64
-           ",\"out_of_order\":%" PRIu64 ",\"unexpected\":%" PRIu64 ",\"p50_ms\":%.3f,"
-           "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"gen_cpu_s\":%.3f,\"gen_cpu_us_per_"
-           "save\":%.2f,"
-           "\"server_cpu_s\":%s,\"server_cpu_pct\":%s,\"server_cpu_us_per_save\":%s,"
-           "\"machine_cpu_pct\":%s,\"machine_cpu_us_per_save\":%s,\"kept_up\":%s,"
-           "\"interrupted\":%s}\n",
-           b->o.conns, b->o.rate, b->o.duration, b->o.warmup, b->nposters, b->o.http_conns_max,
-           b->dropped, f.posted, f.sent_rate, hist_ms(lh, 0.99), (double)lh->max_us / 1000.0,
-           f.answered, f.answered_rate, b->posted_ok, b->existing, b->non2xx, b->post_failed,
-           hist_ms(ah, 0.50), hist_ms(ah, 0.99), (double)ah->max_us / 1000.0, f.expected,
-           f.delivered_ok, f.missed, b->duplicated, b->out_of_order, f.unexpected,
-           hist_ms(fh, 0.50), hist_ms(fh, 0.90), hist_ms(fh, 0.99), (double)fh->max_us / 1000.0,
+    /* One line of JSON, written in groups: the run, the sending and the
+     * answers, the frames, the CPU. */
+    printf("RESULT {\"mode\":\"save\",\"users\":%ld,\"conns\":%ld,\"rate\":%.0f,"
+           "\"duration_s\":%.1f,\"warmup_s\":%.1f,\"http_conns\":%ld,\"http_conns_max\":%ld,"
+           "\"dropped\":%ld,",
+           b->nusers, b->o.conns, b->o.rate, b->o.duration, b->o.warmup, b->nposters,
+           b->o.http_conns_max, b->dropped);
+    printf("\"posted\":%" PRIu64 ",\"sent_rate\":%.1f,\"lag_p99_ms\":%.3f,\"lag_max_ms\":%.3f,"
+           "\"answered\":%" PRIu64 ",\"answered_rate\":%.1f,\"created\":%" PRIu64
+           ",\"existing\":%" PRIu64 ",\"non2xx\":%" PRIu64 ",\"posts_failed\":%" PRIu64
+           ",\"post_p50_ms\":%.3f,\"post_p99_ms\":%.3f,\"post_max_ms\":%.3f,",
+           f.posted, f.sent_rate, hist_ms(lh, 0.99), (double)lh->max_us / 1000.0, f.answered,
+           f.answered_rate, b->posted_ok, b->existing, b->non2xx, b->post_failed, hist_ms(ah, 0.50),
+           hist_ms(ah, 0.99), (double)ah->max_us / 1000.0);
+    printf("\"expected\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"missed\":%" PRIu64
+           ",\"duplicated\":%" PRIu64 ",\"out_of_order\":%" PRIu64 ",\"unexpected\":%" PRIu64
+           ",\"other_users\":%" PRIu64 ",\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,"
+           "\"max_ms\":%.3f,",
+           f.expected, f.delivered_ok, f.missed, b->duplicated, b->out_of_order, f.unexpected,
+           b->foreign, hist_ms(fh, 0.50), hist_ms(fh, 0.90), hist_ms(fh, 0.99),
+           (double)fh->max_us / 1000.0);
+    printf("\"gen_cpu_s\":%.3f,\"gen_cpu_us_per_save\":%.2f,\"server_cpu_s\":%s,"
+           "\"server_cpu_pct\":%s,\"server_cpu_us_per_save\":%s,\"machine_cpu_pct\":%s,"
+           "\"machine_cpu_us_per_save\":%s,\"kept_up\":%s,\"interrupted\":%s}\n",
            f.gen_cpu, f.gen_us, jnum(j1, sizeof(j1), f.srv, f.srv_cpu, 3),
            jnum(j2, sizeof(j2), f.srv, f.srv_pct, 1),
            jnum(j3, sizeof(j3), f.srv && f.srv_us >= 0, f.srv_us, 2),
