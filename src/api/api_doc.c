@@ -15,10 +15,7 @@
 #include "hirewire/err.h"
 #include "hirewire/jobnorm.h"
 
-static int fail(struct api_doc_error *e, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct api_doc_error *e, const char *field, const char *fmt, ...)
+int api_doc_fail(struct api_doc_error *e, const char *field, const char *fmt, ...)
 {
     va_list ap;
     snprintf(e->field, sizeof e->field, "%s", field);
@@ -28,9 +25,7 @@ static int fail(struct api_doc_error *e, const char *field, const char *fmt, ...
     return HW_EVALIDATION;
 }
 
-/* A trimmed copy; one_line folds whitespace runs. Control characters other
- * than whitespace make it fail (NULL, *bad set). */
-static char *tidy(const char *s, bool one_line, bool *bad)
+char *api_doc_tidy(const char *s, bool one_line, bool *bad)
 {
     size_t n = strlen(s);
     char *out = malloc(n + 1), *o = out;
@@ -57,6 +52,8 @@ static char *tidy(const char *s, bool one_line, bool *bad)
     *o = '\0';
     while (o > out && o[-1] == '\n')
         *--o = '\0';
+    size_t lead = strspn(out, "\n");
+    memmove(out, out + lead, (size_t)(o - out) - lead + 1);
     return out;
 }
 
@@ -64,19 +61,19 @@ static int put_string(const struct api_doc_field *f, const char *col, const char
                       struct api_doc_error *e)
 {
     bool bad;
-    char *t = tidy(s, f->kind != DOC_TEXT, &bad);
+    char *t = api_doc_tidy(s, f->kind != DOC_TEXT, &bad);
     if (!t)
-        return bad ? fail(e, f->key, "%s must not contain control characters", f->key) : -ENOMEM;
+        return bad ? api_doc_fail(e, f->key, "%s must not contain control characters", f->key) : -ENOMEM;
     size_t chars = jobnorm_utf8_chars(t, strlen(t));
     int rc = 0;
     if (chars > (size_t)f->hi)
-        rc = fail(e, f->key, "%s is %zu characters; the limit is %.0f", f->key, chars, f->hi);
+        rc = api_doc_fail(e, f->key, "%s is %zu characters; the limit is %.0f", f->key, chars, f->hi);
     else if (!*t && f->required)
-        rc = fail(e, f->key, "%s must not be empty", f->key);
+        rc = api_doc_fail(e, f->key, "%s must not be empty", f->key);
     else if (f->kind == DOC_EMAIL && *t && (!strchr(t, '@') || strchr(t, ' ') || t[0] == '@'))
-        rc = fail(e, f->key, "%s must be an e-mail address", f->key);
+        rc = api_doc_fail(e, f->key, "%s must be an e-mail address", f->key);
     else if (f->kind == DOC_URL && *t && strncmp(t, "https://", 8) && strncmp(t, "http://", 7))
-        rc = fail(e, f->key, "%s must be an absolute http or https URL", f->key);
+        rc = api_doc_fail(e, f->key, "%s must be an absolute http or https URL", f->key);
     else
         json_object_set_new(doc, col, *t ? json_string(t) : json_null());
     free(t);
@@ -90,8 +87,8 @@ static int put_number(const struct api_doc_field *f, const char *col, json_t *v,
     bool integral = f->kind != DOC_NUM;
     if (isnan(x) || !isfinite(x) || x < f->lo || x > f->hi || (integral && x != floor(x))) {
         if (f->kind == DOC_ID)
-            return fail(e, f->key, "%s must be the integer id of an existing object", f->key);
-        return fail(e, f->key, "%s must be %s between %g and %g", f->key,
+            return api_doc_fail(e, f->key, "%s must be the integer id of an existing object", f->key);
+        return api_doc_fail(e, f->key, "%s must be %s between %g and %g", f->key,
                     integral ? "an integer" : "a number", f->lo, f->hi);
     }
     json_object_set_new(doc, col, integral ? json_integer((json_int_t)x) : json_real(x));
@@ -104,9 +101,9 @@ static int put_field(const struct api_doc_field *f, json_t *v, int tz, json_t *d
     const char *col = f->col ? f->col : f->key;
     if (json_is_null(v)) {
         if (f->required)
-            return fail(e, f->key, "%s is required", f->key);
+            return api_doc_fail(e, f->key, "%s is required", f->key);
         if (f->not_null || f->kind == DOC_BOOL)
-            return fail(e, f->key, "%s must not be null", f->key);
+            return api_doc_fail(e, f->key, "%s must not be null", f->key);
         json_object_set_new(doc, col, json_null());
         return 0;
     }
@@ -116,25 +113,25 @@ static int put_field(const struct api_doc_field *f, json_t *v, int tz, json_t *d
     case DOC_ID: return put_number(f, col, v, doc, e);
     case DOC_BOOL:
         if (!json_is_boolean(v))
-            return fail(e, f->key, "%s must be true or false", f->key);
+            return api_doc_fail(e, f->key, "%s must be true or false", f->key);
         json_object_set(doc, col, v);
         return 0;
     default: break;
     }
     if (!json_is_string(v))
-        return fail(e, f->key, "%s must be a string", f->key);
+        return api_doc_fail(e, f->key, "%s must be a string", f->key);
     const char *s = json_string_value(v);
     if (f->kind == DOC_TIME) {
         int64_t ms;
         if (clock_parse_iso(s, tz, &ms))
-            return fail(e, f->key, "%s must be an ISO-8601 time like 2026-11-23T09:00:00Z",
+            return api_doc_fail(e, f->key, "%s must be an ISO-8601 time like 2026-11-23T09:00:00Z",
                         f->key);
         json_object_set_new(doc, col, json_integer(ms));
         return 0;
     }
     if (f->kind == DOC_ENUM) {
         if (!f->valid(s))
-            return fail(e, f->key, "%s must be one of %s", f->key, f->expect);
+            return api_doc_fail(e, f->key, "%s must be one of %s", f->key, f->expect);
         json_object_set(doc, col, v);
         return 0;
     }
@@ -154,7 +151,7 @@ int api_doc_parse(json_t *body, const struct api_doc_field *fields, size_t n,
     if (!doc)
         return -ENOMEM;
     if (!json_is_object(body)) {
-        rc = fail(e, "", "the body must be a JSON object");
+        rc = api_doc_fail(e, "", "the body must be a JSON object");
         goto out;
     }
     json_object_foreach(body, key, v) {
@@ -163,7 +160,7 @@ int api_doc_parse(json_t *body, const struct api_doc_field *fields, size_t n,
             i++;
         if (i == n) {
             if (!ignore_unknown) {
-                rc = fail(e, key, "unknown field \"%.60s\"", key);
+                rc = api_doc_fail(e, key, "unknown field \"%.60s\"", key);
                 goto out;
             }
             continue;
@@ -173,7 +170,7 @@ int api_doc_parse(json_t *body, const struct api_doc_field *fields, size_t n,
     }
     for (size_t i = 0; i < n; i++)
         if (fields[i].required && !json_object_get(body, fields[i].key)) {
-            rc = fail(e, fields[i].key, "%s is required", fields[i].key);
+            rc = api_doc_fail(e, fields[i].key, "%s is required", fields[i].key);
             goto out;
         }
 out:

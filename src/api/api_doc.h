@@ -35,6 +35,16 @@ struct api_doc_error {
     char msg[256];
 };
 
+/* Fills e and returns HW_EVALIDATION. */
+int api_doc_fail(struct api_doc_error *e, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A malloc'd copy of s, trimmed, with runs of whitespace folded to one
+ * space (one_line) or line breaks kept (and CR dropped). Control characters
+ * other than whitespace make it fail: NULL with *bad set; NULL without it is
+ * ENOMEM. */
+char *api_doc_tidy(const char *s, bool one_line, bool *bad);
+
 /* Validates body against fields (n of them) into a new object *doc. Keys not
  * in the table are refused unless ignore_unknown. tz_offset_min is used for
  * times without a zone. Returns 0, HW_EVALIDATION (e filled) or -ENOMEM. */

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,56 +77,15 @@ static const char *const readonly[] = {
     "salary_text", "followup_sequence", "jobId", "success", "message", "driveUrl",
 };
 
-static int fail(struct job_input_error *e, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#define fail api_doc_fail
 
-static int fail(struct job_input_error *e, const char *field, const char *fmt, ...)
-{
-    va_list ap;
-    snprintf(e->field, sizeof e->field, "%s", field);
-    va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-    va_end(ap);
-    return HW_EVALIDATION;
-}
-
-/* Trims and, for one-line fields, folds whitespace; rejects other control
- * characters. Returns a malloc'd string or NULL (e->msg set, or ENOMEM). */
 static char *clean_text(const char *s, bool one_line, int *err)
 {
-    size_t n = strlen(s);
-    char *out = malloc(n + 1), *o = out;
-    bool space = false;
-    if (!out) {
-        *err = -ENOMEM;
-        return NULL;
-    }
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char c = *p;
-        bool ws = c == ' ' || c == '\t' || c == '\n' || c == '\r';
-        if (!ws && (c < 0x20 || c == 0x7f)) {
-            free(out);
-            *err = HW_EVALIDATION;
-            return NULL;
-        }
-        if (one_line && ws) {
-            space = o != out;
-            continue;
-        }
-        if (space)
-            *o++ = ' ';
-        space = false;
-        *o++ = (char)(c == '\r' ? '\n' : c);
-    }
-    *o = '\0';
-    if (!one_line) {
-        /* trim both ends */
-        while (o > out && (o[-1] == ' ' || o[-1] == '\n' || o[-1] == '\t'))
-            *--o = '\0';
-        size_t lead = strspn(out, " \n\t");
-        memmove(out, out + lead, strlen(out + lead) + 1);
-    }
-    return out;
+    bool bad;
+    char *t = api_doc_tidy(s, one_line, &bad);
+    if (!t)
+        *err = bad ? HW_EVALIDATION : -ENOMEM;
+    return t;
 }
 
 static int put_text(const struct field *f, const char *s, json_t *doc, struct job_input_error *e)

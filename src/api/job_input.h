@@ -4,16 +4,15 @@
 
 #include <jansson.h>
 
+#include "api_doc.h"
+
 enum job_input_mode {
     JOB_INPUT_CREATE,  /* POST /jobs: company and job_title required, unknown keys refused */
     JOB_INPUT_PROCESS, /* POST /jobs/process: also jobUrl; unknown keys ignored */
     JOB_INPUT_PATCH,   /* PATCH /jobs/{id}: any subset; the job shape's read-only keys ignored */
 };
 
-struct job_input_error {
-    char field[64];
-    char msg[256];
-};
+#define job_input_error api_doc_error
 
 /* Builds the document the job statements read (keys are column names; times
  * in ms; url_key beside job_url) from a request body. Returns 0 and a new
