@@ -31,7 +31,10 @@ const char followup_repo_sql_interview_context[] =
 /* $2 job, $3 interview or NULL, then parallel arrays $4 origin, $5 kind,
  * $6 sequence, $7 step, $8 type, $9 priority, $10 subject, $11 message,
  * $12 due (ms). Nothing is scheduled for an ended application or a
- * cancelled interview. */
+ * cancelled interview. A pending row moves to its new time unless the user
+ * snoozed it (their choice wins); a cancelled one comes back (an interview
+ * cancelled, then rescheduled); an interview's reminders that the new plan
+ * no longer has (their time is past) are cancelled. */
 const char followup_repo_sql_schedule[] =
     "WITH live AS (SELECT 1 FROM jobs j WHERE j.id = $2 AND j.user_id = $1 "
     "AND j.status NOT IN " ENDED " AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM interviews v "
@@ -45,9 +48,15 @@ const char followup_repo_sql_schedule[] =
     "SELECT $1, $2, $3::bigint, r.origin, r.kind, r.sequence, r.step, r.type, r.priority, "
     "r.subject, r.message, hw_from_ms(r.due_ms) FROM r "
     "ON CONFLICT (user_id, origin) DO UPDATE SET due_at = EXCLUDED.due_at, "
-    "subject = EXCLUDED.subject, message = EXCLUDED.message, updated_at = now() "
-    "WHERE f.state = 'pending' AND f.due_at <> EXCLUDED.due_at "
+    "subject = EXCLUDED.subject, message = EXCLUDED.message, state = 'pending', "
+    "updated_at = now() "
+    "WHERE (f.state = 'pending' AND f.snoozes = 0 AND f.due_at <> EXCLUDED.due_at) "
+    "OR f.state = 'cancelled' "
     "RETURNING f.*, (xmax = 0) AS inserted), "
+    "stale AS (UPDATE followups f SET state = 'cancelled', updated_at = now() "
+    "WHERE $3::bigint IS NOT NULL AND f.user_id = $1 AND f.interview_id = $3 "
+    "AND f.kind = 'reminder' AND f.state = 'pending' AND f.origin <> ALL ($4::text[]) "
+    "AND EXISTS (SELECT 1 FROM live)), "
     "j AS (SELECT job_title, company FROM jobs WHERE id = $2), "
     "evs AS (SELECT up.id AS k, 'followup.scheduled'::text AS type, 'followups'::text AS channel, "
     SCHEDULED_DATA("up") " || jsonb_build_object('rescheduled', NOT up.inserted) AS data "
