@@ -7,7 +7,7 @@
  *   wsload idle   --url ws://... --conns N [--hold S] [--connect-rate C] [--server-pid PID]
  *   wsload save   --url ws://... [--conns N] [--rate R] [--duration S] [--warmup S]
  *                 [--http HOST:PORT] [--token T | --tokens T1,T2,...] [--http-conns P]
- *                 [--http-conns-max M] [--drain S] [--server-pid PID]
+ *                 [--http-conns-max M] [--drain S] [--server-pid PID] [--pg-pid PID]
  *
  * fanout opens N subscribers (C per second, all before anything is measured),
  * posts bench.tick events at R per second for S seconds over keep-alive HTTP
@@ -103,8 +103,9 @@ static ssize_t read_small_file(const char *path, char *buf, size_t len)
     return n;
 }
 
-/* utime + stime of the whole process, in seconds; -1 when unreadable. */
-static double proc_cpu(long pid)
+/* utime + stime of the whole process, plus cutime + cstime (its children
+ * that were waited for) when `reaped`, in seconds; -1 when unreadable. */
+static double proc_cpu_ex(long pid, bool reaped)
 {
     char path[64], buf[1024];
     if (pid <= 0)
@@ -116,9 +117,40 @@ static double proc_cpu(long pid)
     if (!p)
         return -1;
     unsigned long long ut = 0, st = 0;
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+    long long cut = 0, cst = 0;
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld", &ut, &st,
+               &cut, &cst) != 4)
         return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    double ticks = (double)(ut + st) + (reaped ? (double)(cut + cst) : 0);
+    return ticks / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double proc_cpu(long pid)
+{
+    return proc_cpu_ex(pid, false);
+}
+
+/* The CPU seconds of a process tree one level deep, such as a PostgreSQL
+ * postmaster and its backends: a child that exits moves its time into the
+ * parent's cutime, so the sum only grows. -1 when unreadable. */
+static double proc_tree_cpu(long pid)
+{
+    char path[96], buf[4096];
+    double sum = proc_cpu_ex(pid, true);
+    if (sum < 0)
+        return -1;
+    snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", pid, pid);
+    if (read_small_file(path, buf, sizeof(buf)) < 0)
+        return -1;
+    for (char *s = buf, *end; *s; s = end) {
+        long child = strtol(s, &end, 10);
+        if (end == s)
+            break;
+        double c = proc_cpu(child);
+        if (c > 0) /* a child that exited since the list was read counts in cutime next time */
+            sum += c;
+    }
+    return sum;
 }
 
 static long proc_rss_kb(long pid)
@@ -153,6 +185,7 @@ static void take_snap(struct bench *b, struct snap *s)
     s->self_cpu = self_cpu();
     s->srv_cpu = proc_cpu(b->o.server_pid);
     s->srv_rss_kb = proc_rss_kb(b->o.server_pid);
+    s->pg_cpu = b->o.pg_pid > 0 ? proc_tree_cpu(b->o.pg_pid) : -1;
     s->sys_busy = machine_cpu();
 }
 
@@ -1369,7 +1402,7 @@ static void usage(void)
           "                [--duration S (20)] [--warmup S (3)] [--http HOST:PORT] [--token T]\n"
           "                [--tokens T1,T2,... (one user each)]\n"
           "                [--http-conns P (32)] [--http-conns-max M (256)] [--drain S]\n"
-          "                [--server-pid PID]\n",
+          "                [--server-pid PID] [--pg-pid POSTMASTER_PID]\n",
           stderr);
     exit(2);
 }
@@ -1445,6 +1478,8 @@ static void parse_args(struct opts *o, int argc, char **argv)
             o->hold = num_arg(f, v, 0, 86400);
         else if (strcmp(f, "--server-pid") == 0)
             o->server_pid = (long)num_arg(f, v, 1, 1e9);
+        else if (strcmp(f, "--pg-pid") == 0)
+            o->pg_pid = (long)num_arg(f, v, 1, 1e9);
         else
             die("unknown flag %s", f);
     }
@@ -1572,6 +1607,8 @@ int main(int argc, char **argv)
     }
     if (b->o.server_pid > 0 && proc_cpu(b->o.server_pid) < 0)
         die("--server-pid %ld: cannot read /proc/%ld/stat", b->o.server_pid, b->o.server_pid);
+    if (b->o.pg_pid > 0 && proc_tree_cpu(b->o.pg_pid) < 0)
+        die("--pg-pid %ld: cannot read /proc/%ld/stat and its children", b->o.pg_pid, b->o.pg_pid);
     if (b->o.mode != MODE_IDLE)
         posting_prepare(b);
     if (b->o.mode == MODE_SAVE)

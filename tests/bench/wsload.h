@@ -58,6 +58,7 @@ struct opts {
     double drain;
     double hold;
     long server_pid;
+    long pg_pid; /* the PostgreSQL postmaster, whose backends are counted with it */
 };
 
 struct hist {
@@ -107,6 +108,7 @@ struct snap {
     double self_cpu;
     double srv_cpu;
     long srv_rss_kb;
+    double pg_cpu;   /* CPU seconds of PostgreSQL, every backend included */
     double sys_busy; /* CPU seconds of the whole machine, every process */
 };
 

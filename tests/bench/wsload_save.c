@@ -16,8 +16,9 @@
  *
  * The server's CPU per save is its utime + stime over the measurement
  * (answers, frames and whatever the saves set off) divided by the saves
- * answered; the machine's CPU per save includes PostgreSQL, Redis and this
- * generator.
+ * answered; PostgreSQL's is that of the postmaster and its backends
+ * (--pg-pid), and the machine's includes every process, this generator and
+ * anything else running.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
@@ -201,8 +202,8 @@ void save_event(struct conn *c, const char *p, size_t len, uint64_t now)
 struct save_figures {
     uint64_t posted, answered, expected, delivered_ok, missed, unexpected;
     double window, sent_rate, answered_rate;
-    double srv_cpu, srv_pct, srv_us, sys_pct, sys_us, gen_cpu, gen_us;
-    bool srv, sys, kept_up;
+    double srv_cpu, srv_pct, srv_us, pg_pct, pg_us, sys_pct, sys_us, gen_cpu, gen_us;
+    bool srv, pg, sys, kept_up;
 };
 
 static void save_figures(const struct bench *b, struct save_figures *f)
@@ -222,6 +223,12 @@ static void save_figures(const struct bench *b, struct save_figures *f)
         f->srv_cpu = b->s1.srv_cpu - b->s0.srv_cpu;
         f->srv_pct = 100.0 * f->srv_cpu / f->window;
         f->srv_us = f->answered ? f->srv_cpu * 1e6 / (double)f->answered : -1;
+    }
+    f->pg = b->s0.pg_cpu >= 0 && b->s1.pg_cpu >= 0 && f->window > 0;
+    if (f->pg) {
+        double pg_cpu = b->s1.pg_cpu - b->s0.pg_cpu;
+        f->pg_pct = 100.0 * pg_cpu / f->window;
+        f->pg_us = f->answered ? pg_cpu * 1e6 / (double)f->answered : -1;
     }
     f->sys = b->s0.sys_busy >= 0 && b->s1.sys_busy >= 0 && f->window > 0;
     if (f->sys) {
@@ -274,8 +281,10 @@ static void save_print(const struct bench *b, const struct save_figures *f)
     if (f->srv)
         printf("  server CPU        %.2f s over %.1f s (%.0f %%), %.1f us per save\n", f->srv_cpu,
                f->window, f->srv_pct, f->srv_us);
+    if (f->pg)
+        printf("  PostgreSQL CPU    %.0f %%, %.1f us per save\n", f->pg_pct, f->pg_us);
     if (f->sys)
-        printf("  machine CPU       %.0f %% (all cores, PostgreSQL and wsload included), "
+        printf("  machine CPU       %.0f %% (all cores, every process), "
                "%.1f us per save\n",
                f->sys_pct, f->sys_us);
     printf("  wsload CPU        %.2f s (%.1f us per save)\n", f->gen_cpu, f->gen_us);
@@ -299,7 +308,7 @@ void save_report(struct bench *b)
     save_figures(b, &f);
     save_print(b, &f);
     const struct hist *fh = &b->hist, *ah = &b->post_hist, *lh = &b->lag_hist;
-    char j1[32], j2[32], j3[32], j4[32], j5[32];
+    char j1[32], j2[32], j3[32], j4[32], j5[32], j6[32], j7[32];
     /* One line of JSON, written in groups: the run, the sending and the
      * answers, the frames, the CPU. */
     printf("RESULT {\"mode\":\"save\",\"users\":%ld,\"conns\":%ld,\"rate\":%.0f,"
@@ -322,11 +331,14 @@ void save_report(struct bench *b)
            b->foreign, hist_ms(fh, 0.50), hist_ms(fh, 0.90), hist_ms(fh, 0.99),
            (double)fh->max_us / 1000.0);
     printf("\"gen_cpu_s\":%.3f,\"gen_cpu_us_per_save\":%.2f,\"server_cpu_s\":%s,"
-           "\"server_cpu_pct\":%s,\"server_cpu_us_per_save\":%s,\"machine_cpu_pct\":%s,"
+           "\"server_cpu_pct\":%s,\"server_cpu_us_per_save\":%s,\"pg_cpu_pct\":%s,"
+           "\"pg_cpu_us_per_save\":%s,\"machine_cpu_pct\":%s,"
            "\"machine_cpu_us_per_save\":%s,\"kept_up\":%s,\"interrupted\":%s}\n",
            f.gen_cpu, f.gen_us, jnum(j1, sizeof(j1), f.srv, f.srv_cpu, 3),
            jnum(j2, sizeof(j2), f.srv, f.srv_pct, 1),
            jnum(j3, sizeof(j3), f.srv && f.srv_us >= 0, f.srv_us, 2),
+           jnum(j6, sizeof(j6), f.pg, f.pg_pct, 1),
+           jnum(j7, sizeof(j7), f.pg && f.pg_us >= 0, f.pg_us, 2),
            jnum(j4, sizeof(j4), f.sys, f.sys_pct, 1),
            jnum(j5, sizeof(j5), f.sys && f.sys_us >= 0, f.sys_us, 2), f.kept_up ? "true" : "false",
            b->interrupted ? "true" : "false");
