@@ -68,7 +68,7 @@ static int put_string(const struct api_doc_field *f, const char *col, const char
     int rc = 0;
     if (chars > (size_t)f->hi)
         rc = api_doc_fail(e, f->key, "%s is %zu characters; the limit is %.0f", f->key, chars, f->hi);
-    else if (!*t && f->required)
+    else if (!*t && (f->required || f->not_null))
         rc = api_doc_fail(e, f->key, "%s must not be empty", f->key);
     else if (f->kind == DOC_EMAIL && *t && (!strchr(t, '@') || strchr(t, ' ') || t[0] == '@'))
         rc = api_doc_fail(e, f->key, "%s must be an e-mail address", f->key);

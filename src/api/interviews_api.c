@@ -57,7 +57,7 @@ static char *doc_text(struct http_req *req, const struct api_doc_field *f, size_
     if (update) {
         memcpy(copy, f, n * sizeof *f);
         for (size_t i = 0; i < n; i++) {
-            copy[i].not_null = copy[i].required || copy[i].kind == DOC_INT;
+            copy[i].not_null = copy[i].not_null || copy[i].required || copy[i].kind == DOC_INT;
             copy[i].required = false;
         }
         /* a rating may be taken back */

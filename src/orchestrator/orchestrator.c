@@ -45,6 +45,7 @@ static const struct reaction_row {
     const struct module_ops *const *ops;
 } reactions[] = {
     {"job.created", on_job_created},
+    {"job.updated", on_job_created}, /* a renamed company is linked anew */
     {"application.status_changed", on_status_changed},
     {"interview.scheduled", on_interview},
     {"interview.updated", on_interview},

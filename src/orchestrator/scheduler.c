@@ -39,7 +39,7 @@
 struct scheduler {
     struct app *app;
     uv_timer_t timer;
-    int64_t armed_ms; /* clock time the timer fires at, 0 when not armed */
+    uint64_t armed_mono; /* loop time (uv_now) the timer fires at, 0 when not armed */
     bool firing, again, stopping;
     struct metric *m_fired, *m_delay, *m_failed;
 };
@@ -49,23 +49,27 @@ static void fire(struct scheduler *s);
 static void on_timer(uv_timer_t *t)
 {
     struct scheduler *s = t->data;
-    s->armed_ms = 0;
+    s->armed_mono = 0;
     fire(s);
 }
 
-/* Arms the timer for due_ms (clock time), or sooner when it already waits
- * for an earlier time. */
+/* Arms the timer for due_ms (clock time), or keeps it when it already
+ * fires sooner. The comparison is made in loop time, so that a wall clock
+ * that jumps (a laptop waking up, the test clock) cannot leave the timer
+ * waiting for a moment that no longer means what it meant. */
 static void arm(struct scheduler *s, int64_t due_ms)
 {
     if (s->stopping)
         return;
     int64_t now = clock_now_ms();
-    if (due_ms > now + LOOK_MAX_MS)
-        due_ms = now + LOOK_MAX_MS;
-    if (s->armed_ms && s->armed_ms <= due_ms)
+    uint64_t delay = due_ms > now ? (uint64_t)(due_ms - now) : 0;
+    if (delay > LOOK_MAX_MS)
+        delay = LOOK_MAX_MS;
+    uint64_t at = uv_now(s->app->loop) + delay;
+    if (s->armed_mono && s->armed_mono <= at)
         return;
-    s->armed_ms = due_ms;
-    uv_timer_start(&s->timer, on_timer, (uint64_t)(due_ms > now ? due_ms - now : 0), 0);
+    s->armed_mono = at;
+    uv_timer_start(&s->timer, on_timer, delay, 0);
 }
 
 void scheduler_note_due(struct scheduler *s, int64_t due_ms)

@@ -18,7 +18,7 @@
 
 /* $2 job, $3 new status, $4 statuses it may be reached from, $5 notes. */
 const char ats_repo_sql_status[] =
-    "WITH cur AS (SELECT id, status FROM jobs WHERE id = $2 AND user_id = $1 FOR UPDATE), "
+    "WITH cur AS (SELECT id, status FROM jobs WHERE id = $2 AND user_id = $1 FOR NO KEY UPDATE), "
     "upd AS (UPDATE jobs j SET status = $3, updated_at = now(), "
     "applied_date = CASE WHEN $3 = 'applied' AND j.applied_date IS NULL THEN now() "
     "ELSE j.applied_date END FROM cur WHERE j.id = cur.id AND cur.status = ANY ($4::text[]) "
@@ -155,7 +155,7 @@ const char ats_repo_sql_offers_of_job[] =
 const char ats_repo_sql_offer_create[] =
     "WITH d AS (SELECT $2::jsonb AS d), "
     "cur AS (SELECT j.* FROM jobs j, d WHERE j.id = (d->>'job_id')::bigint AND j.user_id = $1 "
-    "FOR UPDATE), "
+    "FOR NO KEY UPDATE), "
     "o AS (INSERT INTO offers (user_id, job_id, salary, currency, salary_period, bonus, equity, "
     "sign_on_bonus, status, received_date, response_deadline, start_date, offer_expiration_date, "
     "negotiation_notes, details) "
@@ -188,7 +188,7 @@ const char ats_repo_sql_offer_create[] =
 const char ats_repo_sql_offer_update[] =
     "WITH d AS (SELECT $3::jsonb AS d), "
     "cur AS (SELECT o.id AS offer_id, j.* FROM offers o JOIN jobs j ON j.id = o.job_id "
-    "WHERE o.id = $2 AND o.user_id = $1 FOR UPDATE OF o, j), "
+    "WHERE o.id = $2 AND o.user_id = $1 FOR NO KEY UPDATE OF o, j), "
     "ok AS (SELECT cur.* FROM cur WHERE $4::text IS NULL OR cur.status = ANY ($5::text[])), "
     "o AS (UPDATE offers o SET "
     "salary = CASE WHEN d ? 'salary' THEN (d->>'salary')::double precision ELSE o.salary END, "

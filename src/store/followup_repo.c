@@ -107,7 +107,7 @@ const char followup_repo_sql_fire[] =
     "'late', x.late) END AS data FROM x WHERE x.state = 'due'), "
     "cnt AS (SELECT user_id, count(*) AS c FROM evs GROUP BY user_id), "
     "lk AS (SELECT u.id FROM users u WHERE u.id IN (SELECT user_id FROM cnt) ORDER BY u.id "
-    "FOR UPDATE), "
+    "FOR NO KEY UPDATE), "
     "s AS (UPDATE users u SET event_seq = u.event_seq + cnt.c FROM cnt, lk "
     "WHERE u.id = cnt.user_id AND lk.id = u.id RETURNING u.id, u.event_seq, cnt.c), "
     "ev AS (INSERT INTO events (user_id, seq, type, channel, data) "
@@ -160,7 +160,7 @@ const char followup_repo_sql_create[] =
  * pending or fired follow-up can be acted on (current_state tells). */
 const char followup_repo_sql_act[] =
     "WITH cur AS (SELECT * FROM followups WHERE id = $2 AND user_id = $1 AND kind = 'followup' "
-    "FOR UPDATE), "
+    "FOR NO KEY UPDATE), "
     "up AS (UPDATE followups f SET state = CASE $3 WHEN 'complete' THEN 'completed' "
     "WHEN 'dismiss' THEN 'dismissed' ELSE 'pending' END, "
     "completed_at = CASE WHEN $3 = 'complete' THEN now() ELSE f.completed_at END, "

@@ -26,7 +26,7 @@
 const char interview_repo_sql_create[] =
     "WITH d AS (SELECT $2::jsonb AS d), "
     "cur AS (SELECT j.* FROM jobs j, d WHERE j.id = (d->>'job_id')::bigint AND j.user_id = $1 "
-    "FOR UPDATE), "
+    "FOR NO KEY UPDATE), "
     "i AS (INSERT INTO interviews (user_id, job_id, interview_type, scheduled_at, "
     "duration_minutes, location, meeting_link, is_virtual, interviewer_name, interviewer_email, "
     "interviewer_title, notes, preparation_notes) "
@@ -57,7 +57,7 @@ const char interview_repo_sql_create[] =
  * the SEQUENCE; an outcome other than pending completes the interview. */
 const char interview_repo_sql_update[] =
     "WITH d AS (SELECT $3::jsonb AS d), "
-    "cur AS (SELECT v.* FROM interviews v WHERE v.id = $2 AND v.user_id = $1 FOR UPDATE), "
+    "cur AS (SELECT v.* FROM interviews v WHERE v.id = $2 AND v.user_id = $1 FOR NO KEY UPDATE), "
     "resched AS (SELECT (d ? 'scheduled_at' AND hw_from_ms((d->>'scheduled_at')::bigint) <> "
     "cur.scheduled_at) OR (d ? 'duration_minutes' AND (d->>'duration_minutes')::int <> "
     "cur.duration_minutes) OR (d ? 'location' AND d->>'location' IS DISTINCT FROM cur.location) "
@@ -100,7 +100,7 @@ const char interview_repo_sql_update[] =
 
 /* $2 interview. Cancelling twice changes nothing the second time. */
 const char interview_repo_sql_cancel[] =
-    "WITH cur AS (SELECT v.* FROM interviews v WHERE v.id = $2 AND v.user_id = $1 FOR UPDATE), "
+    "WITH cur AS (SELECT v.* FROM interviews v WHERE v.id = $2 AND v.user_id = $1 FOR NO KEY UPDATE), "
     "v AS (UPDATE interviews v SET status = 'cancelled', outcome = 'cancelled', "
     "cancelled_at = now(), ics_sequence = v.ics_sequence + 1, updated_at = now() FROM cur "
     "WHERE v.id = cur.id AND cur.status <> 'cancelled' RETURNING v.*), "
@@ -135,7 +135,7 @@ const char interview_repo_sql_of_job[] =
  * created when it was never announced, updated otherwise. */
 const char interview_repo_sql_calendar[] =
     "WITH cur AS (SELECT v.id, v.cal_published FROM interviews v WHERE v.id = $2 "
-    "AND v.user_id = $1 FOR UPDATE), "
+    "AND v.user_id = $1 FOR NO KEY UPDATE), "
     "v AS (UPDATE interviews v SET cal_published = v.ics_sequence FROM cur WHERE v.id = cur.id "
     "AND cur.cal_published IS DISTINCT FROM v.ics_sequence "
     "RETURNING v.*, cur.cal_published IS NULL AS first), "

@@ -50,7 +50,11 @@ const char job_repo_sql_create[] =
     "h AS (INSERT INTO job_history (user_id, job_id, event_type, new_status, description) "
     "SELECT $1, j.id, 'created', j.status, 'Saved from ' || j.source FROM j), "
     "evs AS (SELECT 1 AS k, 'job.created'::text AS type, 'jobs'::text AS channel, "
-    JOB_CREATED_DATA " AS data FROM j), " EVENTLOG_APPEND_MANY_CTE ", "
+    JOB_CREATED_DATA " AS data FROM j "
+    "UNION ALL SELECT 2, 'application.status_changed', 'applications', "
+    "jsonb_build_object('job_id', j.id, 'old_status', 'saved', 'new_status', j.status, "
+    "'company', j.company, 'job_title', j.job_title, 'notes', 'Saved as ' || j.status, "
+    "'timestamp', hw_ts(now())) FROM j WHERE j.status <> 'saved'), " EVENTLOG_APPEND_MANY_CTE ", "
     "r AS (SELECT 201 AS status, true AS created, job_json(j) AS job FROM j "
     "UNION ALL SELECT 200, false, job_json(old) FROM old), "
     "b AS (SELECT status, (" PROCESS_SHAPE("job", "created") ")::text AS body FROM r), "
@@ -110,7 +114,7 @@ const char job_repo_sql_list[] =
  * /ats/jobs/{id}/status: $4 lists the statuses the new one may be reached
  * from; a PATCH whose status move is not allowed changes nothing. */
 const char job_repo_sql_patch[] =
-    "WITH cur AS (SELECT * FROM jobs WHERE id = $2 AND user_id = $1 FOR UPDATE), "
+    "WITH cur AS (SELECT * FROM jobs WHERE id = $2 AND user_id = $1 FOR NO KEY UPDATE), "
     "d AS (SELECT $3::jsonb AS d), "
     "mv AS (SELECT cur.id, cur.status AS old_status, d->>'status' AS new_status FROM cur, d "
     "WHERE d ? 'status' AND d->>'status' <> cur.status), "
