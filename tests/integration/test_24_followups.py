@@ -353,11 +353,6 @@ def test_applied_handled_twice_schedules_nothing_twice(server, user):
     assert len(followups(server, user.token, job_id=job["id"])) == 3
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: a second run of the applied reaction (the sweeper after a crash between "
-    "the reaction and its mark) moves a snoozed follow-up back to its sequence time and "
-    "emits followup.scheduled rescheduled:true; the upsert in followup_repo_sql_schedule "
-    "updates every pending row whose due_at differs, snoozed or not"))
 def test_applied_handled_twice_keeps_a_snooze(server, user):
     job, uid, ev, steps = applied(server, user)
     r = server.post(f"/api/v1/followups/{steps[0]['id']}/snooze", body={"minutes": 90},
@@ -511,11 +506,6 @@ def test_reschedule_moves_and_cancel_drops(server, user):
     assert fired(uid, "interview.reminder", "interview_id") == {}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: moving an interview earlier keeps a reminder whose new time is already "
-    "past at its old time; it then fires before the interview with the wrong time_until "
-    "(interview 36 h ahead moved to 20 h ahead: the '1 day' reminder fires 8 h before it). "
-    "followup_react.c add_reminders skips past reminders instead of cancelling their rows"))
 def test_reschedule_earlier_drops_reminders_now_past(server, user):
     job, uid, _, _ = applied(server, user)
     now = server_now(server, user.token)
@@ -532,11 +522,6 @@ def test_reschedule_earlier_drops_reminders_now_past(server, user):
     assert got == [], f"reminders fired 8 h before an interview now at {wire(earlier)}: {got}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: an interview cancelled and then rescheduled (PUT scheduled_date, status "
-    "back to scheduled) gets no reminders and no post-interview follow-ups: the upsert "
-    "in followup_repo_sql_schedule only updates pending rows, the cancelled ones stay "
-    "cancelled"))
 def test_cancelled_then_rescheduled_interview_gets_them_back(server, user):
     job, uid, _, _ = applied(server, user)
     now = server_now(server, user.token)
@@ -642,11 +627,6 @@ def test_timer_fires_on_time(start_server, user):
     assert parse(r.body[0]["fired_at"]) >= due, r.body
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: after the clock moves forward (POST /api/v1/_test/clock; in production a "
-    "wall-clock step), a follow-up that comes due is not fired until the timer armed under "
-    "the old clock runs out, up to 60 s: scheduler.c arm() returns early while armed_ms, "
-    "now in the clock's past, is <= the new due time, and only on_timer resets it"))
 def test_due_now_after_a_jump_fires_at_once(start_server, user):
     node = start_server()
     # A warm-up follow-up fired by the node's timer: its first look is over
