@@ -127,7 +127,7 @@ static void test_defaults(void **state)
     assert_string_equal(cfg.node_id, want);
 
     json_t *j = config_to_json(&cfg, true);
-    assert_int_equal(json_object_size(j), 29);
+    assert_int_equal(json_object_size(j), 33);
     assert_int_equal(json_integer_value(json_object_get(j, "port")), 8000);
     assert_int_equal(json_array_size(json_object_get(j, "cors_origins")), 14);
     /* Empty secrets have nothing to hide. */
