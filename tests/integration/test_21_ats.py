@@ -746,6 +746,23 @@ def unreacted(uid):
     return int(psql(f"SELECT count(*) FROM events WHERE user_id = {uid} AND reacted_at IS NULL"))
 
 
+def test_job_saved_as_applied(server, user):
+    """A job saved straight into applied (an application made elsewhere) is
+    a status change like any other: applied_date, history, the event and
+    its learning signal."""
+    uid = user_id(server.port, user.token)
+    job = create(server, user.token, company="Hooli", status="applied")
+    assert job["status"] == "applied" and ISO_MS_Z.match(job["applied_date"]), job
+    events = own(settled(server, user.token))
+    assert [e["type"] for e in events] == ["job.created", "application.status_changed"], events
+    moved_ = events[1]["data"]
+    assert (moved_["job_id"], moved_["old_status"], moved_["new_status"]) == \
+        (job["id"], "saved", "applied"), moved_
+    assert signals(uid) == [(events[1]["seq"], job["id"], "application", 1, "applied")]
+    t = server.get(f"/api/v1/ats/jobs/{job['id']}/timeline", token=user.token).body
+    assert t["current_status"] == "applied", t
+
+
 def test_learning_signal_once_per_status_event(server, user):
     """applied and interviewing record an application signal, rejected a
     dismissal, screening nothing: exactly one row per status event, also

@@ -339,6 +339,7 @@ def test_schedule_moves_applied_job_and_announces(server, user):
     assert (iv["interviewer_name"], iv["interviewer_email"], iv["notes"]) == \
         ("Dana Scully", "dana@initech.example", "Bring diagrams"), iv
     assert (iv["status"], iv["outcome"], iv["sequence"]) == ("scheduled", "pending", 0), iv
+    assert iv["is_virtual"] is True, iv  # it has a meeting link
     assert iv["calendar_event_id"] == f"interview-{iv['id']}@hirewire", iv
     assert job_status(server, user.token, jid) == "interview_scheduled"
 
