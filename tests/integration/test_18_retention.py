@@ -2,32 +2,15 @@
 event_floor rises, and a replay that reaches into the pruned range says so
 with complete=false (DESIGN §4, proto/asyncapi.yaml system.resumed)."""
 
-import os
-import subprocess
 
 from conftest import new_user, poll
-from wsutil import Poster, connect, is_event, run, user_id
-
-
-def psql(sql):
-    out = subprocess.run(["psql", os.environ["HIREWIRE_PG_CONNINFO"], "-At", "-v",
-                          "ON_ERROR_STOP=1", "-c", sql],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
+from wsutil import Poster, replay_async, run, user_id
+from dbutil import psql
 
 
 async def replay(port, token, since):
     """Events and the system.resumed of a connection resuming after since."""
-    events = []
-    async with connect(port, token=token, channels="jobs", since=since) as ws:
-        while True:
-            msg = await ws.recv()
-            if is_event(msg):
-                events.append(msg)
-            else:
-                assert msg["type"] == "system.resumed", msg
-                return events, msg["data"]
+    return await replay_async(port, token, since, channels="jobs")
 
 
 def test_pruned_range_is_reported(start_server):

@@ -6,16 +6,15 @@ and users that cannot see each other's jobs (CONTRACT §1.1, §1.2 D1-D5,
 
 import asyncio
 import json
-import os
 import re
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 import proto
 from conftest import assert_error, new_user, poll
-from wsutil import DEFAULT_CHANNELS, Poster, connect, is_event, run, user_id
+from wsutil import DEFAULT_CHANNELS, Poster, connect, replay, run, user_id
+from dbutil import psql, reactions_done, settled
 
 CHANNELS = ",".join(DEFAULT_CHANNELS)
 REACTION_TIMEOUT_S = 60.0
@@ -50,53 +49,6 @@ def job_body(**over):
     body.update(over)
     return body
 
-
-def replay(port, token, since=0, channels=CHANNELS):
-    """The user's events after since, as a resuming socket receives them
-    (each checked against proto/schemas by wsutil)."""
-    async def go():
-        events = []
-        async with connect(port, token=token, channels=channels, since=since) as ws:
-            while True:
-                msg = await ws.recv()
-                if is_event(msg):
-                    events.append(msg)
-                else:
-                    assert msg["type"] == "system.resumed", msg
-                    return events
-    return run(go())
-
-
-def psql(sql):
-    out = subprocess.run(["psql", os.environ["HIREWIRE_PG_CONNINFO"], "-At", "-v",
-                          "ON_ERROR_STOP=1", "-c", sql],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
-
-
-_uids = {}
-
-
-def reactions_done(server, token):
-    """Waits until every event of the user is reacted to. Requests that
-    follow a status change or a scheduled interview wait for this so that
-    they do not race those reactions; test_21_ats.py's
-    test_next_request_never_collides_with_reactions is the test of that
-    race."""
-    if token not in _uids:
-        _uids[token] = user_id(server.port, token)
-    uid = _uids[token]
-    poll(lambda: psql(f"SELECT count(*) FROM events WHERE user_id = {uid} "
-                      f"AND reacted_at IS NULL") == "0",
-         REACTION_TIMEOUT_S, what="the reactions of every event")
-
-
-def settled(server, token):
-    """The user's events once every one is reacted to (reactions write
-    events of their own a moment after a commit)."""
-    reactions_done(server, token)
-    return replay(server.port, token)
 
 
 def own(events):

@@ -5,67 +5,20 @@ offers with negotiation and decisions, and the learning signal the
 orchestrator records for each status event (CONTRACT Decisions, §1.2 D12-D15,
 §3.2, §3.4; DESIGN §1)."""
 
-import os
 import re
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 import proto
 from conftest import assert_error, new_user, poll
-from wsutil import DEFAULT_CHANNELS, connect, is_event, run, user_id
+from wsutil import DEFAULT_CHANNELS, replay, user_id
+from dbutil import psql, reactions_done, settled
 
 CHANNELS = ",".join(DEFAULT_CHANNELS)
 ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 REACTION_TIMEOUT_S = 60.0
 
-
-def psql(sql):
-    out = subprocess.run(["psql", os.environ["HIREWIRE_PG_CONNINFO"], "-At", "-F", "|", "-v",
-                          "ON_ERROR_STOP=1", "-c", sql],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
-
-
-def replay(port, token, since=0, channels=CHANNELS):
-    """The user's events after since (each checked against proto/schemas)."""
-    async def go():
-        events = []
-        async with connect(port, token=token, channels=channels, since=since) as ws:
-            while True:
-                msg = await ws.recv()
-                if is_event(msg):
-                    events.append(msg)
-                else:
-                    assert msg["type"] == "system.resumed", msg
-                    return events
-    return run(go())
-
-
-_uids = {}
-
-
-def reactions_done(server, token):
-    """Waits until every event of the user is reacted to. Requests that
-    follow a status change or a scheduled interview wait for this so that
-    they do not race those reactions; test_21_ats.py's
-    test_next_request_never_collides_with_reactions is the test of that
-    race."""
-    if token not in _uids:
-        _uids[token] = user_id(server.port, token)
-    uid = _uids[token]
-    poll(lambda: psql(f"SELECT count(*) FROM events WHERE user_id = {uid} "
-                      f"AND reacted_at IS NULL") == "0",
-         REACTION_TIMEOUT_S, what="the reactions of every event")
-
-
-def settled(server, token):
-    """The user's events once every one is reacted to (reactions write
-    events of their own a moment after a commit)."""
-    reactions_done(server, token)
-    return replay(server.port, token)
 
 
 def last_seq(server, token):

@@ -6,14 +6,13 @@ calendar.event_created per interview, every event marked reacted. The same
 with two fresh nodes racing over the leftovers (DESIGN §1: reactions are
 at-least-once and idempotent, claimed with FOR UPDATE SKIP LOCKED)."""
 
-import os
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 from conftest import base_env, new_user, poll
-from wsutil import DEFAULT_CHANNELS, connect, is_event, metrics, run, user_id
+from wsutil import DEFAULT_CHANNELS, metrics, replay_async, run, user_id
+from dbutil import psql, rows
 
 CHANNELS = ",".join(DEFAULT_CHANNELS)
 REACTION_TIMEOUT_S = 90.0
@@ -23,31 +22,8 @@ REACTION_TIMEOUT_S = 90.0
 HELD_WAIT_S = 3.0
 
 
-def psql(sql):
-    out = subprocess.run(["psql", os.environ["HIREWIRE_PG_CONNINFO"], "-At", "-F", "|", "-v",
-                          "ON_ERROR_STOP=1", "-c", sql],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
-
-
-def rows(sql):
-    text = psql(sql)
-    return [line.split("|") for line in text.splitlines()] if text else []
-
-
 def replay(port, token, since=0, channels=CHANNELS):
-    async def go():
-        events = []
-        async with connect(port, token=token, channels=channels, since=since) as ws:
-            while True:
-                msg = await ws.recv()
-                if is_event(msg):
-                    events.append(msg)
-                else:
-                    assert msg["type"] == "system.resumed", msg
-                    return events
-    return run(go())
+    return run(replay_async(port, token, since, channels))[0]
 
 
 def node_env():

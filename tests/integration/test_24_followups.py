@@ -14,9 +14,7 @@ claimed everything that was due before it (it claims oldest first), so a
 follow-up that has not fired by then never will at that time."""
 
 import asyncio
-import os
 import re
-import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -24,7 +22,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import ServerFactory, assert_error, base_env, new_user, poll
-from wsutil import connect, is_event, metrics, run, user_id
+from wsutil import connect, metrics, replay_async, run, user_id
+from dbutil import psql, rows, wait_reacted
 
 CHANNELS = "applications,interviews,followups"
 UTC = timezone.utc
@@ -52,19 +51,6 @@ def real_clock(server, user):
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def psql(sql):
-    out = subprocess.run(["psql", os.environ["HIREWIRE_PG_CONNINFO"], "-At", "-F", "|", "-v",
-                          "ON_ERROR_STOP=1", "-c", sql],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
-
-
-def rows(sql):
-    text = psql(sql)
-    return [line.split("|") for line in text.splitlines()] if text else []
 
 
 def parse(ts):
@@ -100,30 +86,12 @@ def at_nine(anchor, days, tz="UTC"):
 
 def replay(server, token, since=0, channels=CHANNELS):
     """The user's events after since (each checked against proto/schemas)."""
-    async def go():
-        events = []
-        async with connect(server.port, token=token, channels=channels, since=since) as ws:
-            while True:
-                msg = await ws.recv()
-                if is_event(msg):
-                    events.append(msg)
-                else:
-                    assert msg["type"] == "system.resumed", msg
-                    return events
-    return run(go())
+    return run(replay_async(server.port, token, since, channels))[0]
 
 
 def last_seq(server, token):
     events = replay(server, token, channels="jobs," + CHANNELS)
     return events[-1]["seq"] if events else 0
-
-
-def settled(uid):
-    """Every event of the user has had its reactions (they run after the
-    commit)."""
-    poll(lambda: psql(f"SELECT count(*) FROM events WHERE user_id = {uid} "
-                      f"AND reacted_at IS NULL") == "0",
-         REACTION_TIMEOUT_S, what="the reactions of every event")
 
 
 def create_job(server, token, **over):
@@ -151,7 +119,7 @@ def applied(server, user, sequence=None, **over):
         psql(f"UPDATE jobs SET followup_sequence = '{sequence}' WHERE id = {job['id']}")
     seq = last_seq(server, user.token)
     move(server, user.token, job["id"], "applied")
-    settled(uid)
+    wait_reacted(uid)
     ev = [e for e in replay(server, user.token, since=seq)
           if e["type"] == "application.status_changed"]
     assert len(ev) == 1, ev
@@ -376,7 +344,7 @@ def test_ended_application_cancels_the_rest(server, user, end):
     poll(lambda: state_of(steps[0]["id"]) == "due", FIRE_TIMEOUT_S, what="the first step fired")
     seq = last_seq(server, user.token)
     move(server, user.token, job["id"], end)
-    settled(uid)
+    wait_reacted(uid)
     events = [e for e in replay(server, user.token, since=seq) if e["channel"] == "followups"]
     assert sorted((e["type"], e["data"]["followup_id"]) for e in events) == \
         [("followup.cancelled", f["id"]) for f in steps[1:]], events
@@ -401,7 +369,7 @@ def test_interview_schedules_thank_you_and_reminders(server, user):
     start = at_ten(now, 3)
     seq = last_seq(server, user.token)
     iv = schedule_interview(server, user.token, job["id"], start)
-    settled(uid)
+    wait_reacted(uid)
     plan = interview_plan(iv["id"], start, 45)
     assert due_by_origin(uid, iv["id"]) == plan
     # Reminders: kind reminder, not in the follow-up list.
@@ -430,7 +398,7 @@ def test_only_reminders_still_ahead(server, user):
     later = whole_minute(now) + timedelta(hours=2, minutes=1)
     a = schedule_interview(server, user.token, job["id"], soon, interview_type="phone_screen")
     b = schedule_interview(server, user.token, job["id"], later, duration_minutes=60)
-    settled(uid)
+    wait_reacted(uid)
     assert due_by_origin(uid, a["id"]) == interview_plan(a["id"], soon, 45, now)
     assert due_by_origin(uid, b["id"]) == interview_plan(b["id"], later, 60, now)
     assert sorted(o for o in due_by_origin(uid, a["id"]) if ":reminder:" in o) == \
@@ -444,7 +412,7 @@ def test_reschedule_moves_and_cancel_drops(server, user):
     now = server_now(server, user.token)
     start = at_ten(now, 3)
     iv = schedule_interview(server, user.token, job["id"], start)
-    settled(uid)
+    wait_reacted(uid)
     ids = {o: fid for fid, (_, o, _, _) in table(uid, f"interview_id = {iv['id']}").items()}
     assert len(ids) == 5, ids
 
@@ -452,7 +420,7 @@ def test_reschedule_moves_and_cancel_drops(server, user):
     moved = start + timedelta(days=1, hours=2)
     seq = last_seq(server, user.token)
     update_interview(server, user.token, iv["id"], scheduled_date=wire(moved))
-    settled(uid)
+    wait_reacted(uid)
     assert due_by_origin(uid, iv["id"]) == interview_plan(iv["id"], moved, 45)
     assert {o: fid for fid, (_, o, _, _) in table(uid, f"interview_id = {iv['id']}").items()} \
         == ids
@@ -469,7 +437,7 @@ def test_reschedule_moves_and_cancel_drops(server, user):
     # one is announced.
     seq = last_seq(server, user.token)
     update_interview(server, user.token, iv["id"], duration_minutes=90)
-    settled(uid)
+    wait_reacted(uid)
     plan = interview_plan(iv["id"], moved, 90)
     assert due_by_origin(uid, iv["id"]) == plan
     events = [e for e in replay(server, user.token, since=seq) if e["channel"] == "followups"]
@@ -480,7 +448,7 @@ def test_reschedule_moves_and_cancel_drops(server, user):
     # Notes only: nothing moves, nothing is announced.
     seq = last_seq(server, user.token)
     update_interview(server, user.token, iv["id"], notes="Bring the portfolio")
-    settled(uid)
+    wait_reacted(uid)
     assert due_by_origin(uid, iv["id"]) == plan
     assert [e for e in replay(server, user.token, since=seq) if e["channel"] == "followups"] == []
 
@@ -489,7 +457,7 @@ def test_reschedule_moves_and_cancel_drops(server, user):
     seq = last_seq(server, user.token)
     r = server.request("DELETE", f"/api/v1/ats/interviews/{iv['id']}", token=user.token)
     assert r.status == 200, r
-    settled(uid)
+    wait_reacted(uid)
     assert due_by_origin(uid, iv["id"]) == {}
     assert sorted(due_by_origin(uid, iv["id"], ("cancelled",))) == sorted(ids)
     events = [e for e in replay(server, user.token, since=seq) if e["channel"] == "followups"]
@@ -511,10 +479,10 @@ def test_reschedule_earlier_drops_reminders_now_past(server, user):
     now = server_now(server, user.token)
     start = whole_minute(now) + timedelta(hours=36)
     iv = schedule_interview(server, user.token, job["id"], start)
-    settled(uid)
+    wait_reacted(uid)
     earlier = whole_minute(now) + timedelta(hours=20)
     update_interview(server, user.token, iv["id"], scheduled_date=wire(earlier))
-    settled(uid)
+    wait_reacted(uid)
     set_clock(server, user.token, at=start - timedelta(days=1) + timedelta(minutes=1))
     barrier(server, user.token)
     got = rows(f"SELECT data->>'time_until', data->>'scheduled_date' FROM events "
@@ -527,14 +495,14 @@ def test_cancelled_then_rescheduled_interview_gets_them_back(server, user):
     now = server_now(server, user.token)
     start = whole_minute(now + timedelta(days=3))
     iv = schedule_interview(server, user.token, job["id"], start)
-    settled(uid)
+    wait_reacted(uid)
     r = server.request("DELETE", f"/api/v1/ats/interviews/{iv['id']}", token=user.token)
     assert r.status == 200, r
-    settled(uid)
+    wait_reacted(uid)
     again = start + timedelta(days=1)
     body = update_interview(server, user.token, iv["id"], scheduled_date=wire(again))
     assert body["status"] == "scheduled", body
-    settled(uid)
+    wait_reacted(uid)
     assert due_by_origin(uid, iv["id"]) == interview_plan(iv["id"], again, 45)
 
 
@@ -659,7 +627,7 @@ def test_interview_reminders_pushed_once(server, user):
     now = server_now(server, user.token)
     start = whole_minute(now + timedelta(days=3))
     iv = schedule_interview(server, user.token, job["id"], start, interview_type="system_design")
-    settled(uid)
+    wait_reacted(uid)
 
     async def go():
         async with connect(server.port, token=user.token, channels="interviews") as ws, \

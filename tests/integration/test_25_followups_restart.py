@@ -12,32 +12,17 @@ on the real clock (there is no setting for the offset), so a restarted node
 gets its offset through the endpoint right after start, which also makes
 its scheduler look at once."""
 
-import os
-import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 from conftest import base_env, new_user, poll
-from wsutil import Poster, connect, is_event, metrics, run, user_id
+from wsutil import Poster, metrics, replay_async, run, user_id
+from dbutil import rows, wait_reacted
 
 UTC = timezone.utc
-REACTION_TIMEOUT_S = 60.0
 FIRE_TIMEOUT_S = 120.0
-
-
-def psql(sql):
-    out = subprocess.run(["psql", os.environ["HIREWIRE_PG_CONNINFO"], "-At", "-F", "|", "-v",
-                          "ON_ERROR_STOP=1", "-c", sql],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
-
-
-def rows(sql):
-    text = psql(sql)
-    return [line.split("|") for line in text.splitlines()] if text else []
 
 
 def parse(ts):
@@ -60,24 +45,9 @@ def set_clock(srv, token, at=None, advance_ms=None):
 
 def replay(srv, token, channels="jobs,applications,followups"):
     """All of the user's events (since=0), each checked against proto/."""
-    async def go():
-        events = []
-        async with connect(srv.port, token=token, channels=channels, since=0) as ws:
-            while True:
-                msg = await ws.recv()
-                if is_event(msg):
-                    events.append(msg)
-                else:
-                    assert msg["type"] == "system.resumed", msg
-                    assert msg["data"]["complete"] is True, msg
-                    return events
-    return run(go())
-
-
-def settled(uid):
-    poll(lambda: psql(f"SELECT count(*) FROM events WHERE user_id = {uid} "
-                      f"AND reacted_at IS NULL") == "0",
-         REACTION_TIMEOUT_S, what="the reactions of every event")
+    events, resumed = run(replay_async(srv.port, token, 0, channels))
+    assert resumed["complete"] is True, resumed
+    return events
 
 
 def one_off(srv, token, **body):
@@ -139,7 +109,7 @@ def test_sigkill_then_restart_fires_each_once_late(start_server):
     early = one_off(a, user.token, subject="Early", in_minutes=10, job_id=job["id"])
     mid = one_off(a, user.token, subject="Mid", in_minutes=60)
     last = one_off(a, user.token, subject="Last", in_minutes=120, priority="high")
-    settled(uid)
+    wait_reacted(uid)
     steps = a.get(f"/api/v1/followups?job_id={job['id']}&due_after={wire(parse(last['due_date']))}",
                   token=user.token).body
     assert [f["sequence"] for f in steps] == ["post_application"] * 3, steps

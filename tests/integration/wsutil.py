@@ -300,6 +300,27 @@ class connect:
         await self.ws.conn.close()
 
 
+async def replay_async(port, token, since=0, channels=None):
+    """The user's events after since, as a resuming connection receives them
+    (each checked against proto/schemas), and the data of the system.resumed
+    that ends the replay."""
+    events = []
+    channels = channels if channels is not None else ",".join(DEFAULT_CHANNELS)
+    async with connect(port, token=token, channels=channels, since=since) as ws:
+        while True:
+            msg = await ws.recv()
+            if is_event(msg):
+                events.append(msg)
+            else:
+                assert msg["type"] == "system.resumed", msg
+                return events, msg["data"]
+
+
+def replay(port, token, since=0, channels=None):
+    """The events of replay_async(), from synchronous code."""
+    return run(replay_async(port, token, since, channels))[0]
+
+
 def check_connected(msg, uid, channels):
     """system.connected: connection_id on top and in data, the user, the channels."""
     assert msg["type"] == "system.connected", msg
