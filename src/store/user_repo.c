@@ -16,8 +16,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include <openssl/evp.h>
-
+#include "hirewire/digest.h"
 #include "hirewire/err.h"
 #include "hirewire/log.h"
 #include "hirewire/pg.h"
@@ -75,21 +74,9 @@ int user_token_generate(char *buf, size_t n)
     return 0;
 }
 
-/* On the (allocation) failure of the digest, hex is left empty: the empty
- * string never matches a stored hash, so the token is simply not accepted. */
 void user_token_hash(const char *token, char hex[65])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    hex[0] = '\0';
-    if (!EVP_Digest(token, strlen(token), md, &len, EVP_sha256(), NULL) || len != 32)
-        return;
-    static const char digits[] = "0123456789abcdef";
-    for (unsigned int i = 0; i < len; i++) {
-        hex[2 * i] = digits[md[i] >> 4];
-        hex[2 * i + 1] = digits[md[i] & 15];
-    }
-    hex[64] = '\0';
+    digest_sha256_hex(token, strlen(token), hex);
 }
 
 bool user_token_valid(const char *token)
