@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hirewire/router.h"
 
@@ -58,6 +59,20 @@ struct api_exec_opts {
  * request (a static const). */
 void api_exec(struct http_req *req, const char *sql, int nparams, const char *const *params,
               const struct api_exec_opts *o);
+
+/* Text of a decimal int64, for statement parameters. */
+#define API_ID_LEN 24
+/* The request's user id as text ($1 of every domain statement). */
+void api_uid(const struct http_req *req, char out[API_ID_LEN]);
+/* The {id} path parameter as text. A malformed one (no object can have it)
+ * is answered 404 "<what> not found" here, and false returned. */
+bool api_id_param(struct http_req *req, const char *what, char out[API_ID_LEN]);
+
+/* Query parameters: 1 when given (and *out set), 0 when absent or empty (out
+ * untouched), -1 after answering 422 naming the parameter: a whole number
+ * lo..hi, or an ISO-8601 time in ms. */
+int api_query_long(struct http_req *req, const char *name, long lo, long hi, long *out);
+int api_query_ms(struct http_req *req, const char *name, int64_t *out);
 
 /* Column name of row of a PGresult, NULL when absent or SQL NULL. */
 const char *api_col(const void *res, int row, const char *name);

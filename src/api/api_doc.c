@@ -11,9 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hirewire/api.h"
 #include "hirewire/clock.h"
 #include "hirewire/err.h"
+#include "hirewire/http.h"
 #include "hirewire/jobnorm.h"
+#include "hirewire/jsonx.h"
 
 int api_doc_fail(struct api_doc_error *e, const char *field, const char *fmt, ...)
 {
@@ -179,4 +182,32 @@ out:
     else
         *doc_out = doc;
     return rc;
+}
+
+void api_doc_reply_error(struct http_req *req, int rc, const struct api_doc_error *e)
+{
+    if (rc == HW_EVALIDATION)
+        api_error(req, rc, e->field[0] ? e->field : NULL, "%s", e->msg);
+    else
+        api_error(req, rc, NULL, "out of memory");
+}
+
+json_t *api_doc_read(struct http_req *req, const struct api_doc_field *fields, size_t n,
+                     bool ignore_unknown)
+{
+    struct api_doc_error e;
+    json_t *doc = NULL;
+    int rc = api_doc_parse(http_req_json(req), fields, n, ignore_unknown, 0, &doc, &e);
+    if (rc)
+        api_doc_reply_error(req, rc, &e);
+    return doc;
+}
+
+char *api_doc_text_take(struct http_req *req, json_t *doc)
+{
+    char *text = jsonx_dump(doc, NULL);
+    json_decref(doc);
+    if (!text)
+        api_error(req, -ENOMEM, NULL, "out of memory");
+    return text;
 }

@@ -51,4 +51,18 @@ char *api_doc_tidy(const char *s, bool one_line, bool *bad);
 int api_doc_parse(json_t *body, const struct api_doc_field *fields, size_t n,
                   bool ignore_unknown, int tz_offset_min, json_t **doc, struct api_doc_error *e);
 
+struct http_req;
+
+/* Answers a failed api_doc_parse(): 422 naming e's field, or out of memory. */
+void api_doc_reply_error(struct http_req *req, int rc, const struct api_doc_error *e);
+
+/* api_doc_parse() of the request's body; on failure it has replied and
+ * returns NULL. Times without a zone are UTC. */
+json_t *api_doc_read(struct http_req *req, const struct api_doc_field *fields, size_t n,
+                     bool ignore_unknown);
+
+/* The text of doc, which it takes; on failure it has replied (out of
+ * memory) and returns NULL. */
+char *api_doc_text_take(struct http_req *req, json_t *doc);
+
 #endif

@@ -19,6 +19,7 @@
 #include "hirewire/api.h"
 #include "hirewire/app.h"
 #include "hirewire/ats.h"
+#include "hirewire/clock.h"
 #include "hirewire/bus.h"
 #include "hirewire/err.h"
 #include "hirewire/eventlog.h"
@@ -38,6 +39,50 @@ const char *api_col(const void *res, int row, const char *name)
     if (c < 0 || row >= PQntuples(r) || PQgetisnull(r, row, c))
         return NULL;
     return PQgetvalue(r, row, c);
+}
+
+void api_uid(const struct http_req *req, char out[API_ID_LEN])
+{
+    snprintf(out, API_ID_LEN, "%" PRId64, http_req_user(req));
+}
+
+bool api_id_param(struct http_req *req, const char *what, char out[API_ID_LEN])
+{
+    int64_t id;
+    if (http_req_param_id(req, "id", &id)) {
+        api_error(req, HW_ENOTFOUND, NULL, "%s not found", what);
+        return false;
+    }
+    snprintf(out, API_ID_LEN, "%" PRId64, id);
+    return true;
+}
+
+int api_query_long(struct http_req *req, const char *name, long lo, long hi, long *out)
+{
+    const char *v = http_req_query(req, name);
+    if (!v || !*v)
+        return 0;
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || *end || x < lo || x > hi) {
+        api_error(req, HW_EVALIDATION, name, "%s must be a whole number %ld..%ld", name, lo, hi);
+        return -1;
+    }
+    *out = x;
+    return 1;
+}
+
+int api_query_ms(struct http_req *req, const char *name, int64_t *out)
+{
+    const char *v = http_req_query(req, name);
+    if (!v || !*v)
+        return 0;
+    if (clock_parse_iso(v, 0, out)) {
+        api_error(req, HW_EVALIDATION, name, "%s must be an ISO-8601 time", name);
+        return -1;
+    }
+    return 1;
 }
 
 void api_publish(struct http_req *req, const struct eventlog_result *r)

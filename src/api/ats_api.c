@@ -18,45 +18,6 @@
 
 #include "api_doc.h"
 
-static bool id_param(struct http_req *req, const char *what, char out[24])
-{
-    int64_t id;
-    if (http_req_param_id(req, "id", &id)) {
-        api_error(req, HW_ENOTFOUND, NULL, "%s not found", what);
-        return false;
-    }
-    snprintf(out, 24, "%" PRId64, id);
-    return true;
-}
-
-static void user_param(struct http_req *req, char out[24])
-{
-    snprintf(out, 24, "%" PRId64, http_req_user(req));
-}
-
-/* Parses the body by fields and runs sql with (user, [id,] doc, extra...). */
-static json_t *doc_or_reply(struct http_req *req, const struct api_doc_field *f, size_t n,
-                            bool ignore_unknown)
-{
-    struct api_doc_error e;
-    json_t *doc = NULL;
-    int rc = api_doc_parse(http_req_json(req), f, n, ignore_unknown, 0, &doc, &e);
-    if (rc == HW_EVALIDATION)
-        api_error(req, rc, e.field[0] ? e.field : NULL, "%s", e.msg);
-    else if (rc)
-        api_error(req, rc, NULL, "out of memory");
-    return doc;
-}
-
-static char *dump_or_reply(struct http_req *req, json_t *doc)
-{
-    char *text = jsonx_dump(doc, NULL);
-    json_decref(doc);
-    if (!text)
-        api_error(req, -ENOMEM, NULL, "out of memory");
-    return text;
-}
-
 /* --- status --- */
 
 static const struct api_exec_opts status_opts = {.status = 200,
@@ -71,10 +32,10 @@ static const struct api_doc_field status_fields[] = {
 
 void api_ats_status(struct http_req *req)
 {
-    char uid[24], id[24], prev[400];
-    if (!id_param(req, "job", id))
+    char uid[API_ID_LEN], id[API_ID_LEN], prev[400];
+    if (!api_id_param(req, "job", id))
         return;
-    json_t *doc = doc_or_reply(req, status_fields, 2, false);
+    json_t *doc = api_doc_read(req, status_fields, 2, false);
     if (!doc)
         return;
     int st = ats_status_parse(json_string_value(json_object_get(doc, "status")));
@@ -88,7 +49,7 @@ void api_ats_status(struct http_req *req)
         return;
     }
     ats_names_format(ats_prev_mask(st), ",", "{", "}", prev, sizeof prev);
-    user_param(req, uid);
+    api_uid(req, uid);
     const char *params[5] = {uid, id, ats_status_name(st), prev,
                              json_string_value(json_object_get(doc, "notes"))};
     api_exec(req, ats_repo_sql_status, 5, params, &status_opts);
@@ -100,10 +61,10 @@ void api_ats_status(struct http_req *req)
 static void read_by_id(struct http_req *req, const char *sql, const char *what,
                        const struct api_exec_opts *o)
 {
-    char uid[24], id[24];
-    if (!id_param(req, what, id))
+    char uid[API_ID_LEN], id[API_ID_LEN];
+    if (!api_id_param(req, what, id))
         return;
-    user_param(req, uid);
+    api_uid(req, uid);
     const char *params[2] = {uid, id};
     api_exec(req, sql, 2, params, o);
 }
@@ -132,15 +93,15 @@ static const struct api_exec_opts stats_opts = {.status = 200, .what = "reading 
 
 void api_ats_statistics(struct http_req *req)
 {
-    char uid[24];
-    user_param(req, uid);
+    char uid[API_ID_LEN];
+    api_uid(req, uid);
     const char *params[1] = {uid};
     api_exec(req, ats_repo_sql_statistics, 1, params, &stats_opts);
 }
 
 void api_ats_applications(struct http_req *req)
 {
-    char uid[24];
+    char uid[API_ID_LEN];
     const char *s = http_req_query(req, "status");
     int st = -1;
     /* The dashboard sends status=undefined when no filter is chosen. */
@@ -148,7 +109,7 @@ void api_ats_applications(struct http_req *req)
         api_error(req, HW_EVALIDATION, "status", "unknown status \"%.40s\"", s);
         return;
     }
-    user_param(req, uid);
+    api_uid(req, uid);
     const char *params[2] = {uid, st >= 0 ? ats_status_name(st) : NULL};
     api_exec(req, ats_repo_sql_applications, 2, params, &stats_opts);
 }
@@ -189,12 +150,12 @@ static const struct api_exec_opts note_delete_opts = {
 
 void api_ats_note_create(struct http_req *req)
 {
-    char uid[24];
-    json_t *doc = doc_or_reply(req, note_fields, NOTE_FIELDS, false);
-    char *text = doc ? dump_or_reply(req, doc) : NULL;
+    char uid[API_ID_LEN];
+    json_t *doc = api_doc_read(req, note_fields, NOTE_FIELDS, false);
+    char *text = doc ? api_doc_text_take(req, doc) : NULL;
     if (!text)
         return;
-    user_param(req, uid);
+    api_uid(req, uid);
     const char *params[2] = {uid, text};
     api_exec(req, ats_repo_sql_note_create, 2, params, &note_create_opts);
     free(text);
@@ -202,10 +163,10 @@ void api_ats_note_create(struct http_req *req)
 
 void api_ats_note_update(struct http_req *req)
 {
-    char uid[24], id[24];
-    if (!id_param(req, "note", id))
+    char uid[API_ID_LEN], id[API_ID_LEN];
+    if (!api_id_param(req, "note", id))
         return;
-    json_t *doc = doc_or_reply(req, note_update_fields, 5, true);
+    json_t *doc = api_doc_read(req, note_update_fields, 5, true);
     if (doc && json_object_size(doc) == 0) {
         json_decref(doc);
         api_error(req, HW_EVALIDATION, NULL,
@@ -213,10 +174,10 @@ void api_ats_note_update(struct http_req *req)
                   "is_important");
         return;
     }
-    char *text = doc ? dump_or_reply(req, doc) : NULL;
+    char *text = doc ? api_doc_text_take(req, doc) : NULL;
     if (!text)
         return;
-    user_param(req, uid);
+    api_uid(req, uid);
     const char *params[3] = {uid, id, text};
     api_exec(req, ats_repo_sql_note_update, 3, params, &note_update_opts);
     free(text);

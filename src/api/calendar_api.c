@@ -161,7 +161,7 @@ static void on_feed(void *arg, int err, const PGresult *res)
 
 static void feed_of(struct http_req *req, int64_t user)
 {
-    char uid[24];
+    char uid[API_ID_LEN];
     snprintf(uid, sizeof uid, "%" PRId64, user);
     const char *params[1] = {uid};
     int rc = pg_query(http_req_app(req)->pg, interview_repo_sql_feed, 1, params, on_feed, req);
@@ -251,7 +251,7 @@ static void on_feed_new(void *arg, int err, const PGresult *res)
 
 void api_calendar_feed_new(struct http_req *req)
 {
-    char token[USER_TOKEN_LEN + 1], hex[65], uid[24];
+    char token[USER_TOKEN_LEN + 1], hex[65], uid[API_ID_LEN];
     struct feed_new *f = malloc(sizeof *f);
     if (!f || user_token_generate(token, sizeof token)) {
         free(f);
@@ -262,7 +262,7 @@ void api_calendar_feed_new(struct http_req *req)
     const char *secret = token + 3; /* without the API token's "hw_" */
     snprintf(f->path, sizeof f->path, "/api/v1/calendar/feed/%s.ics", secret);
     user_token_hash(secret, hex);
-    snprintf(uid, sizeof uid, "%" PRId64, http_req_user(req));
+    api_uid(req, uid);
     const char *params[2] = {uid, hex};
     int rc = pg_query(http_req_app(req)->pg, sql_feed_new, 2, params, on_feed_new, f);
     explicit_bzero(token, sizeof token);
@@ -285,8 +285,8 @@ static void on_feed_deleted(void *arg, int err, const PGresult *res)
 
 void api_calendar_feed_delete(struct http_req *req)
 {
-    char uid[24];
-    snprintf(uid, sizeof uid, "%" PRId64, http_req_user(req));
+    char uid[API_ID_LEN];
+    api_uid(req, uid);
     const char *params[1] = {uid};
     int rc = pg_query(http_req_app(req)->pg, sql_feed_delete, 1, params, on_feed_deleted, req);
     if (rc)

@@ -28,40 +28,24 @@
 
 static const struct api_exec_opts read_opts = {.status = 200, .what = "reading follow-ups"};
 
-static void uid_of(struct http_req *req, char out[24])
-{
-    snprintf(out, 24, "%" PRId64, http_req_user(req));
-}
-
-/* A whole number lo..hi from the query, or def when absent. */
+/* A whole number lo..hi from the query, or def when absent; -1 after
+ * answering 422. */
 static int query_num(struct http_req *req, const char *name, long lo, long hi, long def,
                      long *out)
 {
-    const char *v = http_req_query(req, name);
     *out = def;
-    if (!v || !*v)
-        return 0;
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (*end || x < lo || x > hi) {
-        api_error(req, HW_EVALIDATION, name, "%s must be a whole number %ld..%ld", name, lo, hi);
-        return -1;
-    }
-    *out = x;
-    return 0;
+    return api_query_long(req, name, lo, hi, out) < 0 ? -1 : 0;
 }
 
+/* A time from the query as ms text in out (*p = out), or *p = NULL when
+ * absent; -1 after answering 422. */
 static int query_time(struct http_req *req, const char *name, char out[24], const char **p)
 {
-    const char *v = http_req_query(req, name);
     int64_t ms;
+    int rc = api_query_ms(req, name, &ms);
     *p = NULL;
-    if (!v || !*v)
-        return 0;
-    if (clock_parse_iso(v, 0, &ms)) {
-        api_error(req, HW_EVALIDATION, name, "%s must be an ISO-8601 time", name);
-        return -1;
-    }
+    if (rc <= 0)
+        return rc;
     snprintf(out, 24, "%" PRId64, ms);
     *p = out;
     return 0;
@@ -74,8 +58,8 @@ void api_followup_due(struct http_req *req)
     long hours;
     if (query_num(req, "hours_ahead", 0, HOURS_MAX, 24, &hours))
         return;
-    char uid[24], until[24];
-    uid_of(req, uid);
+    char uid[API_ID_LEN], until[24];
+    api_uid(req, uid);
     snprintf(until, sizeof until, "%" PRId64, clock_now_ms() + (int64_t)hours * 3600000);
     const char *params[2] = {uid, until};
     api_exec(req, followup_repo_sql_due_by, 2, params, &read_opts);
@@ -84,8 +68,8 @@ void api_followup_due(struct http_req *req)
 /* GET /api/v1/followups/due: fired and not yet done. */
 void api_followups_fired(struct http_req *req)
 {
-    char uid[24], until[24];
-    uid_of(req, uid);
+    char uid[API_ID_LEN], until[24];
+    api_uid(req, uid);
     snprintf(until, sizeof until, "%" PRId64, clock_now_ms());
     const char *params[2] = {uid, until};
     api_exec(req, followup_repo_sql_due_by, 2, params, &read_opts);
@@ -125,14 +109,14 @@ void api_followups_list(struct http_req *req)
                   "state must be pending, due, completed, dismissed or cancelled");
         return;
     }
-    char before[24], after[24], lim[16], off[16], jb[24], uid[24];
+    char before[24], after[24], lim[16], off[16], jb[24], uid[API_ID_LEN];
     const char *b, *a;
     if (query_num(req, "limit", 1, LIST_MAX, 100, &limit) ||
         query_num(req, "offset", 0, 1000000, 0, &offset) ||
         query_num(req, "job_id", 1, LONG_MAX, 0, &job) ||
         query_time(req, "due_before", before, &b) || query_time(req, "due_after", after, &a))
         return;
-    uid_of(req, uid);
+    api_uid(req, uid);
     snprintf(lim, sizeof lim, "%ld", limit);
     snprintf(off, sizeof off, "%ld", offset);
     snprintf(jb, sizeof jb, "%ld", job);
@@ -175,8 +159,7 @@ void api_followups_create(struct http_req *req)
         f[4].required = false;
     int rc = api_doc_parse(body, f, sizeof f / sizeof f[0], false, 0, &doc, &e);
     if (rc) {
-        api_error(req, rc, rc == HW_EVALIDATION && e.field[0] ? e.field : NULL, "%s",
-                  rc == HW_EVALIDATION ? e.msg : "out of memory");
+        api_doc_reply_error(req, rc, &e);
         return;
     }
     json_t *in = json_object_get(doc, "in_minutes");
@@ -189,13 +172,10 @@ void api_followups_create(struct http_req *req)
         api_error(req, HW_EVALIDATION, "due_date", "give due_date (ISO-8601) or in_minutes");
         return;
     }
-    char *text = jsonx_dump(doc, NULL), uid[24];
-    json_decref(doc);
-    if (!text) {
-        api_error(req, -ENOMEM, NULL, "out of memory");
+    char uid[API_ID_LEN], *text = api_doc_text_take(req, doc);
+    if (!text)
         return;
-    }
-    uid_of(req, uid);
+    api_uid(req, uid);
     const char *params[2] = {uid, text};
     api_exec(req, followup_repo_sql_create, 2, params, &create_opts);
     free(text);
@@ -220,14 +200,10 @@ static const struct api_exec_opts act_opts = {
 
 static void act(struct http_req *req, const char *what, int64_t until)
 {
-    int64_t id;
-    if (http_req_param_id(req, "id", &id)) {
-        api_error(req, HW_ENOTFOUND, NULL, "follow-up not found");
+    char uid[API_ID_LEN], ids[API_ID_LEN], u[24];
+    if (!api_id_param(req, "follow-up", ids))
         return;
-    }
-    char uid[24], ids[24], u[24];
-    uid_of(req, uid);
-    snprintf(ids, sizeof ids, "%" PRId64, id);
+    api_uid(req, uid);
     snprintf(u, sizeof u, "%" PRId64, until);
     const char *params[4] = {uid, ids, what, until ? u : NULL};
     api_exec(req, followup_repo_sql_act, 4, params, &act_opts);
@@ -250,14 +226,9 @@ static const struct api_doc_field snooze_fields[] = {
 
 void api_followup_snooze(struct http_req *req)
 {
-    struct api_doc_error e;
-    json_t *doc = NULL;
-    int rc = api_doc_parse(http_req_json(req), snooze_fields, 2, false, 0, &doc, &e);
-    if (rc) {
-        api_error(req, rc, rc == HW_EVALIDATION && e.field[0] ? e.field : NULL, "%s",
-                  rc == HW_EVALIDATION ? e.msg : "out of memory");
+    json_t *doc = api_doc_read(req, snooze_fields, 2, false);
+    if (!doc)
         return;
-    }
     json_t *until = json_object_get(doc, "until"), *min = json_object_get(doc, "minutes");
     int64_t now = clock_now_ms(), at = 0;
     if (json_is_integer(until))

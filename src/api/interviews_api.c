@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +51,6 @@ static const struct api_doc_field create_fields[] = {
 static char *doc_text(struct http_req *req, const struct api_doc_field *f, size_t n,
                       bool update)
 {
-    struct api_doc_error e;
-    json_t *doc = NULL;
     /* An update may name fields as required on create, but none is required. */
     struct api_doc_field copy[ALL_FIELDS];
     if (update) {
@@ -64,25 +63,15 @@ static char *doc_text(struct http_req *req, const struct api_doc_field *f, size_
         copy[n - 1].not_null = false;
         f = copy;
     }
-    int rc = api_doc_parse(http_req_json(req), f, n, false, 0, &doc, &e);
-    if (rc == HW_EVALIDATION) {
-        api_error(req, rc, e.field[0] ? e.field : NULL, "%s", e.msg);
+    json_t *doc = api_doc_read(req, f, n, false);
+    if (!doc)
         return NULL;
-    }
-    if (rc) {
-        api_error(req, rc, NULL, "out of memory");
-        return NULL;
-    }
     if (update && json_object_size(doc) == 0) {
         json_decref(doc);
         api_error(req, HW_EVALIDATION, NULL, "nothing to change: the body names no field");
         return NULL;
     }
-    char *text = jsonx_dump(doc, NULL);
-    json_decref(doc);
-    if (!text)
-        api_error(req, -ENOMEM, NULL, "out of memory");
-    return text;
+    return api_doc_text_take(req, doc);
 }
 
 static const struct api_exec_opts create_opts = {
@@ -96,31 +85,26 @@ static const struct api_exec_opts of_job_opts = {
 
 void api_interview_create(struct http_req *req)
 {
-    char uid[24];
+    char uid[API_ID_LEN];
     char *text = doc_text(req, create_fields, CREATE_FIELDS, false);
     if (!text)
         return;
-    snprintf(uid, sizeof uid, "%" PRId64, http_req_user(req));
+    api_uid(req, uid);
     const char *params[2] = {uid, text};
     api_exec(req, interview_repo_sql_create, 2, params, &create_opts);
     free(text);
 }
 
-static bool ids(struct http_req *req, const char *what, char uid[24], char id[24])
+static bool ids(struct http_req *req, const char *what, char uid[API_ID_LEN],
+                char id[API_ID_LEN])
 {
-    int64_t v;
-    if (http_req_param_id(req, "id", &v)) {
-        api_error(req, HW_ENOTFOUND, NULL, "%s not found", what);
-        return false;
-    }
-    snprintf(id, 24, "%" PRId64, v);
-    snprintf(uid, 24, "%" PRId64, http_req_user(req));
-    return true;
+    api_uid(req, uid);
+    return api_id_param(req, what, id);
 }
 
 void api_interview_update(struct http_req *req)
 {
-    char uid[24], id[24];
+    char uid[API_ID_LEN], id[API_ID_LEN];
     if (!ids(req, "interview", uid, id))
         return;
     char *text = doc_text(req, create_fields + 1, ALL_FIELDS - 1, true);
@@ -133,7 +117,7 @@ void api_interview_update(struct http_req *req)
 
 void api_interview_cancel(struct http_req *req)
 {
-    char uid[24], id[24];
+    char uid[API_ID_LEN], id[API_ID_LEN];
     if (!ids(req, "interview", uid, id))
         return;
     const char *params[2] = {uid, id};
@@ -142,7 +126,7 @@ void api_interview_cancel(struct http_req *req)
 
 void api_interview_get(struct http_req *req)
 {
-    char uid[24], id[24];
+    char uid[API_ID_LEN], id[API_ID_LEN];
     if (!ids(req, "interview", uid, id))
         return;
     const char *params[2] = {uid, id};
@@ -151,7 +135,7 @@ void api_interview_get(struct http_req *req)
 
 void api_interviews_of_job(struct http_req *req)
 {
-    char uid[24], id[24];
+    char uid[API_ID_LEN], id[API_ID_LEN];
     if (!ids(req, "job", uid, id))
         return;
     const char *params[2] = {uid, id};
@@ -160,8 +144,8 @@ void api_interviews_of_job(struct http_req *req)
 
 static void list(struct http_req *req, int64_t from, int64_t to, const char *job, bool cancelled)
 {
-    char uid[24], f[24], t[24];
-    snprintf(uid, sizeof uid, "%" PRId64, http_req_user(req));
+    char uid[API_ID_LEN], f[24], t[24];
+    api_uid(req, uid);
     snprintf(f, sizeof f, "%" PRId64, from);
     snprintf(t, sizeof t, "%" PRId64, to);
     const char *params[5] = {uid, f, t, job, cancelled ? "t" : "f"};
@@ -171,48 +155,22 @@ static void list(struct http_req *req, int64_t from, int64_t to, const char *job
 /* The dashboard: days_ahead=7 on the home page, 30 on the interviews page. */
 void api_interviews_upcoming(struct http_req *req)
 {
-    const char *v = http_req_query(req, "days_ahead");
     long days = 7;
-    if (v && *v) {
-        char *end;
-        days = strtol(v, &end, 10);
-        if (*end || days < 0 || days > DAYS_MAX) {
-            api_error(req, HW_EVALIDATION, "days_ahead", "days_ahead must be 0..%d", DAYS_MAX);
-            return;
-        }
-    }
+    if (api_query_long(req, "days_ahead", 0, DAYS_MAX, &days) < 0)
+        return;
     int64_t now = clock_now_ms();
     list(req, now, now + days * 86400000LL, NULL, false);
 }
 
-static int time_query(struct http_req *req, const char *name, int64_t *out)
-{
-    const char *v = http_req_query(req, name);
-    if (!v || !*v)
-        return 0;
-    if (clock_parse_iso(v, 0, out)) {
-        api_error(req, HW_EVALIDATION, name, "%s must be an ISO-8601 time", name);
-        return -1;
-    }
-    return 0;
-}
-
 void api_interviews_list(struct http_req *req)
 {
-    int64_t from = 0, to = INT64_C(253402300799999), job;
-    const char *j = http_req_query(req, "job_id");
+    int64_t from = 0, to = INT64_C(253402300799999);
+    long job = 0;
     char jb[24];
-    if (time_query(req, "from", &from) || time_query(req, "to", &to))
+    if (api_query_ms(req, "from", &from) < 0 || api_query_ms(req, "to", &to) < 0 ||
+        api_query_long(req, "job_id", 1, LONG_MAX, &job) < 0)
         return;
-    if (j && *j) {
-        char *end;
-        job = strtoll(j, &end, 10);
-        if (*end || job < 1) {
-            api_error(req, HW_EVALIDATION, "job_id", "job_id must be a job id");
-            return;
-        }
-        snprintf(jb, sizeof jb, "%" PRId64, job);
-    }
+    snprintf(jb, sizeof jb, "%ld", job);
     const char *c = http_req_query(req, "include_cancelled");
-    list(req, from, to, j && *j ? jb : NULL, !c || strcmp(c, "false") != 0);
+    list(req, from, to, job ? jb : NULL, !c || strcmp(c, "false") != 0);
 }

@@ -13,11 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "hirewire/api.h"
 #include "hirewire/app.h"
 #include "hirewire/ats.h"
+#include "hirewire/digest.h"
 #include "hirewire/err.h"
 #include "hirewire/eventlog.h"
 #include "hirewire/http.h"
@@ -78,8 +77,8 @@ static void on_saved(void *arg, int err, const struct eventlog_result *r)
 
 static void save_run(struct save *s)
 {
-    char uid[24];
-    snprintf(uid, sizeof uid, "%" PRId64, http_req_user(s->req));
+    char uid[API_ID_LEN];
+    api_uid(s->req, uid);
     const char *params[4] = {uid, s->doc, s->has_key ? s->key : NULL,
                              s->process ? "process" : NULL};
     int rc = eventlog_exec(http_req_app(s->req)->pg, http_req_user(s->req), job_repo_sql_create, 4,
@@ -103,24 +102,23 @@ static bool key_valid(const char *k)
     return true;
 }
 
-/* SHA-256 of method, path and body: a retry must be the same request. */
+/* SHA-256 of path and body: a retry must be the same request. On ENOMEM
+ * the digest is empty, which matches no stored one. */
 static void request_hash(struct http_req *req, char out[65])
 {
-    unsigned char md[32];
-    unsigned int mdlen = 0;
     size_t blen = 0;
-    const char *body = http_req_body(req, &blen);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    const char *body = http_req_body(req, &blen), *path = http_req_path(req);
+    size_t plen = strlen(path) + 1;
+    char *buf = malloc(plen + blen + 1);
 
     out[0] = '\0';
-    if (!ctx)
+    if (!buf)
         return;
-    const char *path = http_req_path(req);
-    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) && EVP_DigestUpdate(ctx, path, strlen(path) + 1) &&
-        EVP_DigestUpdate(ctx, body ? body : "", blen) && EVP_DigestFinal_ex(ctx, md, &mdlen))
-        for (unsigned i = 0; i < mdlen; i++)
-            snprintf(out + 2 * i, 3, "%02x", md[i]);
-    EVP_MD_CTX_free(ctx);
+    memcpy(buf, path, plen);
+    if (blen)
+        memcpy(buf + plen, body, blen);
+    digest_sha256_hex(buf, plen + blen, out);
+    free(buf);
 }
 
 static void on_key_taken(void *arg, int err, const PGresult *res)
@@ -166,10 +164,7 @@ static void save(struct http_req *req, enum job_input_mode mode)
     }
     int rc = job_input_parse(http_req_json(req), mode, &doc, &e);
     if (rc) {
-        if (rc == HW_EVALIDATION)
-            api_error(req, rc, e.field[0] ? e.field : NULL, "%s", e.msg);
-        else
-            api_error(req, rc, NULL, "out of memory");
+        api_doc_reply_error(req, rc, &e);
         return;
     }
     struct save *s = calloc(1, sizeof *s);
@@ -190,8 +185,8 @@ static void save(struct http_req *req, enum job_input_mode mode)
     }
     s->has_key = true;
     snprintf(s->key, sizeof s->key, "%s", key);
-    char uid[24], hash[65];
-    snprintf(uid, sizeof uid, "%" PRId64, http_req_user(req));
+    char uid[API_ID_LEN], hash[65];
+    api_uid(req, uid);
     request_hash(req, hash);
     const char *params[3] = {uid, key, hash};
     rc = pg_query(http_req_app(req)->pg, job_repo_sql_idem_take, 3, params, on_key_taken, s);
@@ -218,33 +213,22 @@ static const struct api_exec_opts get_opts = {
 static const struct api_exec_opts delete_opts = {
     .status = 204, .what = "deleting the job", .not_found = "job not found"};
 
-static bool job_id_param(struct http_req *req, char out[24])
-{
-    int64_t id;
-    if (http_req_param_id(req, "id", &id)) {
-        api_error(req, HW_ENOTFOUND, NULL, "job not found");
-        return false;
-    }
-    snprintf(out, 24, "%" PRId64, id);
-    return true;
-}
-
 void api_jobs_get(struct http_req *req)
 {
-    char uid[24], id[24];
-    if (!job_id_param(req, id))
+    char uid[API_ID_LEN], id[API_ID_LEN];
+    if (!api_id_param(req, "job", id))
         return;
-    snprintf(uid, sizeof uid, "%" PRId64, http_req_user(req));
+    api_uid(req, uid);
     const char *params[2] = {uid, id};
     api_exec(req, job_repo_sql_get, 2, params, &get_opts);
 }
 
 void api_jobs_delete(struct http_req *req)
 {
-    char uid[24], id[24];
-    if (!job_id_param(req, id))
+    char uid[API_ID_LEN], id[API_ID_LEN];
+    if (!api_id_param(req, "job", id))
         return;
-    snprintf(uid, sizeof uid, "%" PRId64, http_req_user(req));
+    api_uid(req, uid);
     const char *params[2] = {uid, id};
     api_exec(req, job_repo_sql_delete, 2, params, &delete_opts);
 }
@@ -260,30 +244,24 @@ static const struct api_exec_opts patch_opts = {.status = 200,
 
 void api_jobs_patch(struct http_req *req)
 {
-    char uid[24], id[24], prev[400] = "{}";
+    char uid[API_ID_LEN], id[API_ID_LEN], prev[400] = "{}";
     struct job_input_error e;
     json_t *doc = NULL;
 
-    if (!job_id_param(req, id))
+    if (!api_id_param(req, "job", id))
         return;
     int rc = job_input_parse(http_req_json(req), JOB_INPUT_PATCH, &doc, &e);
     if (rc) {
-        if (rc == HW_EVALIDATION)
-            api_error(req, rc, e.field[0] ? e.field : NULL, "%s", e.msg);
-        else
-            api_error(req, rc, NULL, "out of memory");
+        api_doc_reply_error(req, rc, &e);
         return;
     }
     const char *st = json_string_value(json_object_get(doc, "status"));
     if (st)
         ats_names_format(ats_prev_mask(ats_status_parse(st)), ",", "{", "}", prev, sizeof prev);
-    char *text = jsonx_dump(doc, NULL);
-    json_decref(doc);
-    if (!text) {
-        api_error(req, -ENOMEM, NULL, "out of memory");
+    char *text = api_doc_text_take(req, doc);
+    if (!text)
         return;
-    }
-    snprintf(uid, sizeof uid, "%" PRId64, http_req_user(req));
+    api_uid(req, uid);
     const char *params[4] = {uid, id, text, prev};
     api_exec(req, job_repo_sql_patch, 4, params, &patch_opts);
     free(text);

@@ -262,8 +262,8 @@ void api_jobs_list(struct http_req *req)
         return;
     }
     struct list_q *q = &c->q;
-    char uid[24], limit[16], skip[16];
-    snprintf(uid, sizeof uid, "%" PRId64, http_req_user(req));
+    char uid[API_ID_LEN], limit[16], skip[16];
+    api_uid(req, uid);
     snprintf(limit, sizeof limit, "%d", q->limit);
     snprintf(skip, sizeof skip, "%d", q->skip);
     const char *params[14] = {

@@ -84,18 +84,6 @@ static void nest_details(json_t *doc)
     json_decref(details);
 }
 
-static json_t *parse(struct http_req *req, const struct api_doc_field *f, size_t n)
-{
-    struct api_doc_error e;
-    json_t *doc = NULL;
-    int rc = api_doc_parse(http_req_json(req), f, n, false, 0, &doc, &e);
-    if (rc == HW_EVALIDATION)
-        api_error(req, rc, e.field[0] ? e.field : NULL, "%s", e.msg);
-    else if (rc)
-        api_error(req, rc, NULL, "out of memory");
-    return doc;
-}
-
 static const struct api_exec_opts create_opts = {
     .status = 201, .what = "recording the offer", .not_found = "job not found"};
 static const struct api_exec_opts update_opts = {.status = 200,
@@ -105,19 +93,16 @@ static const struct api_exec_opts update_opts = {.status = 200,
 
 void api_offer_create(struct http_req *req)
 {
-    char uid[24], prev[400];
-    json_t *doc = parse(req, offer_fields, OFFER_FIELDS);
+    char uid[API_ID_LEN], prev[400];
+    json_t *doc = api_doc_read(req, offer_fields, OFFER_FIELDS, false);
     if (!doc)
         return;
     nest_details(doc);
-    char *text = jsonx_dump(doc, NULL);
-    json_decref(doc);
-    if (!text) {
-        api_error(req, -ENOMEM, NULL, "out of memory");
+    char *text = api_doc_text_take(req, doc);
+    if (!text)
         return;
-    }
     ats_names_format(ats_prev_mask(ATS_OFFER_RECEIVED), ",", "{", "}", prev, sizeof prev);
-    snprintf(uid, sizeof uid, "%" PRId64, http_req_user(req));
+    api_uid(req, uid);
     const char *params[3] = {uid, text, prev};
     api_exec(req, ats_repo_sql_offer_create, 3, params, &create_opts);
     free(text);
@@ -127,11 +112,9 @@ void api_offer_create(struct http_req *req)
  * moves the job. */
 static void run_update(struct http_req *req, json_t *doc)
 {
-    char uid[24], id[24], prev[400] = "{}";
-    int64_t oid;
-    if (http_req_param_id(req, "id", &oid)) {
+    char uid[API_ID_LEN], id[API_ID_LEN], prev[400] = "{}";
+    if (!api_id_param(req, "offer", id)) {
         json_decref(doc);
-        api_error(req, HW_ENOTFOUND, NULL, "offer not found");
         return;
     }
     json_object_del(doc, "job_id");
@@ -144,14 +127,10 @@ static void run_update(struct http_req *req, json_t *doc)
         to = ATS_OFFER_REJECTED;
     if (to >= 0)
         ats_names_format(ats_prev_mask(to), ",", "{", "}", prev, sizeof prev);
-    char *text = jsonx_dump(doc, NULL);
-    json_decref(doc);
-    if (!text) {
-        api_error(req, -ENOMEM, NULL, "out of memory");
+    char *text = api_doc_text_take(req, doc);
+    if (!text)
         return;
-    }
-    snprintf(uid, sizeof uid, "%" PRId64, http_req_user(req));
-    snprintf(id, sizeof id, "%" PRId64, oid);
+    api_uid(req, uid);
     const char *params[5] = {uid, id, text, to >= 0 ? ats_status_name(to) : NULL, prev};
     api_exec(req, ats_repo_sql_offer_update, 5, params, &update_opts);
     free(text);
@@ -164,7 +143,7 @@ void api_offer_update(struct http_req *req)
         api_error(req, HW_EVALIDATION, NULL, "nothing to change");
         return;
     }
-    json_t *doc = parse(req, offer_fields + 1, OFFER_FIELDS - 1);
+    json_t *doc = api_doc_read(req, offer_fields + 1, OFFER_FIELDS - 1, false);
     if (doc)
         run_update(req, doc);
 }
@@ -178,7 +157,7 @@ static const struct api_doc_field negotiate_fields[] = {
 
 void api_offer_negotiate(struct http_req *req)
 {
-    json_t *counter = parse(req, negotiate_fields, 4);
+    json_t *counter = api_doc_read(req, negotiate_fields, 4, false);
     if (!counter)
         return;
     json_t *doc = json_pack("{s:o, s:s}", "counter", counter, "status", "negotiating");
@@ -199,7 +178,7 @@ static const struct api_doc_field decide_fields[] = {
 static void decide(struct http_req *req, const char *status)
 {
     json_t *body = http_req_json(req);
-    json_t *doc = body ? parse(req, decide_fields, 4) : json_object();
+    json_t *doc = body ? api_doc_read(req, decide_fields, 4, false) : json_object();
     if (!doc) {
         if (!body)
             api_error(req, -ENOMEM, NULL, "out of memory");
