@@ -351,6 +351,31 @@ static void print_handle(uv_handle_t *h, void *arg)
               uv_is_closing(h) ? " (closing)" : "");
 }
 
+/* Frees what outlives the handles once the loop has run dry: lws needs a
+ * second destroy after the loop drained (see http_free), the modules whose
+ * handles the loop closed, the global tz caches last. Returns the loop's
+ * close status (0 when no handle was left). */
+static int release(struct app *app)
+{
+    uv_run(app->loop, UV_RUN_DEFAULT);
+    http_free(app->http);
+    app->http = NULL;
+    uv_run(app->loop, UV_RUN_DEFAULT);
+    hub_free(app->hub);
+    orchestrator_free(app->orch);
+    scheduler_free(app->sched);
+    bus_free(app->bus);
+    sequences_free(app->sequences);
+    sequences_global_cleanup();
+    int rc = uv_loop_close(app->loop);
+    if (rc) {
+        uv_walk(app->loop, print_handle, NULL);
+        LOG_ERROR("the loop did not close cleanly: %s", uv_strerror(rc));
+    }
+    metrics_free(app->metrics);
+    return rc;
+}
+
 /* --- run --- */
 
 int app_serve(const struct config *cfg)
@@ -385,18 +410,7 @@ int app_serve(const struct config *cfg)
         while (done-- > 0)
             if (steps[done].undo)
                 steps[done].undo(&app);
-        uv_run(&loop, UV_RUN_DEFAULT);
-        http_free(app.http);
-        uv_run(&loop, UV_RUN_DEFAULT);
-        hub_free(app.hub);
-        orchestrator_free(app.orch);
-        scheduler_free(app.sched);
-        bus_free(app.bus);
-        sequences_free(app.sequences);
-        sequences_global_cleanup();
-        if (uv_loop_close(&loop))
-            uv_walk(&loop, print_handle, NULL);
-        metrics_free(app.metrics);
+        release(&app);
         return 1;
     }
 
@@ -418,22 +432,8 @@ int app_serve(const struct config *cfg)
     if (app.hard_exit)
         return APP_EXIT_HARD;
 
-    /* lws needs a second destroy after the loop drained (see http_free). */
-    http_free(app.http);
-    app.http = NULL;
-    uv_run(&loop, UV_RUN_DEFAULT);
-    hub_free(app.hub);
-    orchestrator_free(app.orch);
-    scheduler_free(app.sched);
-    bus_free(app.bus);
-    sequences_free(app.sequences);
-    sequences_global_cleanup();
-    rc = uv_loop_close(&loop);
-    if (rc) {
-        uv_walk(&loop, print_handle, NULL);
-        LOG_ERROR("the loop did not close cleanly: %s", uv_strerror(rc));
-    }
-    metrics_free(app.metrics);
-    LOG_INFO("stopped");
+    rc = release(&app);
+    if (rc == 0)
+        LOG_INFO("stopped");
     return rc ? 1 : 0;
 }

@@ -49,17 +49,23 @@ static int run_sql(struct orch_run *run, const char *sql, int n, const char *con
     return eventlog_exec(orch_run_app(run)->pg, ev->user_id, sql, n, params, on_statement, run);
 }
 
+/* Runs sql with (user, the id the event's data has under key). */
+static int run_on_id(struct orch_run *run, const char *key, const char *sql)
+{
+    char id[24];
+    int64_t v = data_int(run, key);
+    if (v < 1)
+        return -EINVAL;
+    snprintf(id, sizeof id, "%" PRId64, v);
+    const char *extra[1] = {id};
+    return run_sql(run, sql, 2, extra);
+}
+
 /* --- research: the company record --- */
 
 static int research_on_event(struct orch_run *run)
 {
-    char id[24];
-    int64_t job = data_int(run, "job_id");
-    if (job < 1)
-        return -EINVAL;
-    snprintf(id, sizeof id, "%" PRId64, job);
-    const char *extra[1] = {id};
-    return run_sql(run, job_repo_sql_link_company, 2, extra);
+    return run_on_id(run, "job_id", job_repo_sql_link_company);
 }
 
 const struct module_ops research_ops = {.name = "research", .on_event = research_on_event};
@@ -143,13 +149,7 @@ const struct module_ops learning_ops = {.name = "learning", .on_event = learning
 
 static int calendar_on_event(struct orch_run *run)
 {
-    char id[24];
-    int64_t iv = data_int(run, "interview_id");
-    if (iv < 1)
-        return -EINVAL;
-    snprintf(id, sizeof id, "%" PRId64, iv);
-    const char *extra[1] = {id};
-    return run_sql(run, interview_repo_sql_calendar, 2, extra);
+    return run_on_id(run, "interview_id", interview_repo_sql_calendar);
 }
 
 const struct module_ops calendar_ops = {.name = "calendar", .on_event = calendar_on_event};
