@@ -34,6 +34,7 @@ struct save {
     struct http_req *req;
     char *doc;           /* the normalised job document */
     char key[IDEM_KEY_MAX + 1];
+    char hash[65];       /* of the request, when it has a key */
     bool has_key;
     bool process;        /* the extension's response shape */
     int tries;
@@ -125,7 +126,6 @@ static void on_key_taken(void *arg, int err, const PGresult *res)
 {
     struct save *s = arg;
     struct http_req *req = s->req;
-    char hash[65];
 
     if (err) {
         api_store_error(req, err, "taking the Idempotency-Key");
@@ -136,9 +136,8 @@ static void on_key_taken(void *arg, int err, const PGresult *res)
         save_run(s);
         return;
     }
-    request_hash(req, hash);
     const char *prev = api_col(res, 0, "request_hash");
-    if (prev && strcmp(prev, hash) != 0)
+    if (prev && strcmp(prev, s->hash) != 0)
         api_error(req, HW_EVALIDATION, "idempotency-key",
                   "this Idempotency-Key was used for a different request");
     else if (!api_col(res, 0, "status"))
@@ -185,10 +184,10 @@ static void save(struct http_req *req, enum job_input_mode mode)
     }
     s->has_key = true;
     snprintf(s->key, sizeof s->key, "%s", key);
-    char uid[API_ID_LEN], hash[65];
+    char uid[API_ID_LEN];
     api_uid(req, uid);
-    request_hash(req, hash);
-    const char *params[3] = {uid, key, hash};
+    request_hash(req, s->hash);
+    const char *params[3] = {uid, key, s->hash};
     rc = pg_query(http_req_app(req)->pg, job_repo_sql_idem_take, 3, params, on_key_taken, s);
     if (rc) {
         api_store_error(req, rc, "taking the Idempotency-Key");
