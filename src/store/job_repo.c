@@ -63,13 +63,14 @@ const char job_repo_sql_create[] =
     "SELECT b.status, b.body, ev.seq, ev.type, ev.channel, ev.created_ms, ev.data "
     "FROM b LEFT JOIN ev ON true";
 
+/* The key is new (inserted), or was taken by a request that never finished
+ * (no answer after a minute: its node died) and is taken over in place; a
+ * delete and an insert of the same key in one statement would conflict. */
 const char job_repo_sql_idem_take[] =
-    "WITH del AS (DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 "
-    "AND status IS NULL AND created_at < now() - interval '1 minute' RETURNING 1), "
-    "ins AS (INSERT INTO idempotency_keys (user_id, key, request_hash) "
-    "SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM idempotency_keys "
-    "WHERE user_id = $1 AND key = $2 AND NOT (status IS NULL AND created_at < now() - "
-    "interval '1 minute')) ON CONFLICT DO NOTHING RETURNING 1) "
+    "WITH ins AS (INSERT INTO idempotency_keys AS k (user_id, key, request_hash) "
+    "VALUES ($1, $2, $3) ON CONFLICT (user_id, key) DO UPDATE "
+    "SET request_hash = EXCLUDED.request_hash, created_at = now() "
+    "WHERE k.status IS NULL AND k.created_at < now() - interval '1 minute' RETURNING 1) "
     "SELECT (SELECT count(*) FROM ins) AS taken, k.request_hash, k.status, k.body "
     "FROM (SELECT 1) one LEFT JOIN idempotency_keys k ON k.user_id = $1 AND k.key = $2";
 

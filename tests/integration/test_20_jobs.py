@@ -5,6 +5,7 @@ and users that cannot see each other's jobs (CONTRACT §1.1, §1.2 D1-D5,
 §3.1; proto/openapi.yaml)."""
 
 import asyncio
+import hashlib
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -363,6 +364,28 @@ def test_idempotency_key_concurrent(server, user):
     again = server.post("/api/v1/jobs", body=body, headers=headers, token=user.token)
     assert again.status == 201 and again.header("idempotent-replayed") == "true", again
     assert again.body == created[0].body
+
+
+def test_idempotency_key_left_by_a_crash(server, user):
+    """A key taken by a request that never finished (its node died between
+    taking the key and saving): a retry is told it is in progress, and once
+    the key is a minute old the retry takes it over and saves."""
+    uid = user_id(server.port, user.token)
+    text = json.dumps(job_body(company="Hooli", job_title="Crash Survivor"))
+    digest = hashlib.sha256(b"/api/v1/jobs\0" + text.encode()).hexdigest()
+    headers = {"Idempotency-Key": "crashed-7c2a", "Content-Type": "application/json"}
+    psql(f"INSERT INTO idempotency_keys (user_id, key, request_hash) "
+         f"VALUES ({uid}, 'crashed-7c2a', '{digest}')")
+    r = server.post("/api/v1/jobs", body=text, headers=headers, token=user.token)
+    assert_error(r, 409, "conflict", "idempotency-key")
+    assert total(server, user.token) == 0
+    psql(f"UPDATE idempotency_keys SET created_at = now() - interval '2 minutes' "
+         f"WHERE user_id = {uid} AND key = 'crashed-7c2a'")
+    r = server.post("/api/v1/jobs", body=text, headers=headers, token=user.token)
+    assert r.status == 201 and r.header("idempotent-replayed") is None, r
+    again = server.post("/api/v1/jobs", body=text, headers=headers, token=user.token)
+    assert again.status == 201 and again.header("idempotent-replayed") == "true", again
+    assert again.body == r.body and total(server, user.token) == 1
 
 
 # ---------------------------------------------------------------- the list
