@@ -68,7 +68,7 @@ struct orchestrator {
     struct module_metrics mm[NMODULES];
     struct metric *m_swept, *m_marked, *m_mark_failed;
     uv_timer_t sweep_timer, mark_timer;
-    bool timers_closed, stopping, hold, sweeping, marking;
+    bool stopping, hold, sweeping, marking;
     int64_t *mark_users, *mark_seqs;
     size_t nmark, mark_cap;
 };
@@ -409,10 +409,9 @@ struct orchestrator *orchestrator_new(struct app *app)
 
 void orchestrator_stop(struct orchestrator *o)
 {
-    if (!o || o->timers_closed)
+    if (!o || o->stopping)
         return;
     o->stopping = true;
-    o->timers_closed = true;
     uv_close((uv_handle_t *)&o->sweep_timer, NULL);
     uv_close((uv_handle_t *)&o->mark_timer, NULL);
     mark_flush(o);
