@@ -27,8 +27,14 @@ extern const char ats_repo_sql_note_delete[];
 extern const char ats_repo_sql_notes_of_job[];
 
 /* Offers: create ($2 doc with job_id, $3 text[] offer_received is reached
- * from), update ($2 offer, $3 doc, $4 job status a decision moves to or NULL,
- * $5 text[] that status is reached from), list of a job ($2 job). */
+ * from, $4 job status an offer recorded as decided moves to or NULL, $5
+ * text[] that status is reached from), update ($2 offer, $3 doc, $4 job
+ * status a decision moves to or NULL, $5 text[] that status is reached
+ * from), list of a job ($2 job). Both rows have current_status (none: no
+ * such job / offer) and wanted_status; body NULL with current_status set is
+ * a refused move. The update's row also has decided_status (set when the
+ * offer is accepted or rejected already and the document asks for a status
+ * or a counter-offer: refused). */
 extern const char ats_repo_sql_offer_create[];
 extern const char ats_repo_sql_offer_update[];
 extern const char ats_repo_sql_offers_of_job[];

@@ -1,6 +1,8 @@
 /* /api/v1/ats/offers: record, change, negotiate, accept and reject offers.
  * Accepting or rejecting moves the job to offer_accepted / offer_rejected
- * through the transition table, or changes nothing (409). */
+ * through the transition table, or changes nothing (409); so does recording
+ * an offer that is accepted or rejected already. A decided offer keeps its
+ * status and takes no more counter-offers. */
 #define LOG_MOD "api"
 
 #include <errno.h>
@@ -84,27 +86,71 @@ static void nest_details(json_t *doc)
     json_decref(details);
 }
 
-static const struct api_exec_opts create_opts = {
-    .status = 201, .what = "recording the offer", .not_found = "job not found"};
+/* An accepted or rejected offer is decided for good: its status and its
+ * counter-offers stay as they are. Other refusals are the job's status. */
+static bool update_refused(struct http_req *req, const void *res)
+{
+    const char *decided = api_col(res, 0, "decided_status");
+    if (!decided || api_col(res, 0, "body"))
+        return api_transition_refused_offer(req, res);
+    api_error(req, HW_ECONFLICT, "status",
+              "the offer is already %s: a decided offer cannot change its status or be "
+              "negotiated",
+              decided);
+    return true;
+}
+
+/* An offer recorded as accepted or rejected decides the job, which must be
+ * able to get there from where it is. */
+static bool create_refused(struct http_req *req, const void *res)
+{
+    const char *cur = api_col(res, 0, "current_status");
+    const char *want = api_col(res, 0, "wanted_status");
+    if (!cur || !want || api_col(res, 0, "body"))
+        return false;
+    api_error(req, HW_ECONFLICT, "status",
+              "an offer recorded as decided moves the job to %s, which it cannot reach from %s: "
+              "record the offer as pending_review, or move the job on first",
+              want, cur);
+    return true;
+}
+
+static const struct api_exec_opts create_opts = {.status = 201,
+                                                 .what = "recording the offer",
+                                                 .not_found = "job not found",
+                                                 .check = create_refused};
 static const struct api_exec_opts update_opts = {.status = 200,
                                                  .what = "updating the offer",
                                                  .not_found = "offer not found",
-                                                 .check = api_transition_refused_offer};
+                                                 .check = update_refused};
+
+/* The job status an offer of status st decides the job to, or -1. */
+static int decided_to(const char *st)
+{
+    if (st && strcmp(st, "accepted") == 0)
+        return ATS_OFFER_ACCEPTED;
+    if (st && strcmp(st, "rejected") == 0)
+        return ATS_OFFER_REJECTED;
+    return -1;
+}
 
 void api_offer_create(struct http_req *req)
 {
-    char uid[API_ID_LEN], prev[400];
+    char uid[API_ID_LEN], prev[400], prev_to[400] = "{}";
     json_t *doc = api_doc_read(req, offer_fields, OFFER_FIELDS, false);
     if (!doc)
         return;
     nest_details(doc);
+    int to = decided_to(json_string_value(json_object_get(doc, "status")));
     char *text = api_doc_text_take(req, doc);
     if (!text)
         return;
     ats_names_format(ats_prev_mask(ATS_OFFER_RECEIVED), ",", "{", "}", prev, sizeof prev);
+    if (to >= 0)
+        ats_names_format(ats_prev_mask(to), ",", "{", "}", prev_to, sizeof prev_to);
     api_uid(req, uid);
-    const char *params[3] = {uid, text, prev};
-    api_exec(req, ats_repo_sql_offer_create, 3, params, &create_opts);
+    const char *params[5] = {uid, text, prev, to >= 0 ? ats_status_name(to) : NULL, prev_to};
+    api_exec(req, ats_repo_sql_offer_create, 5, params, &create_opts);
     free(text);
 }
 
@@ -119,12 +165,7 @@ static void run_update(struct http_req *req, json_t *doc)
     }
     json_object_del(doc, "job_id");
     nest_details(doc);
-    const char *st = json_string_value(json_object_get(doc, "status"));
-    int to = -1;
-    if (st && strcmp(st, "accepted") == 0)
-        to = ATS_OFFER_ACCEPTED;
-    else if (st && strcmp(st, "rejected") == 0)
-        to = ATS_OFFER_REJECTED;
+    int to = decided_to(json_string_value(json_object_get(doc, "status")));
     if (to >= 0)
         ats_names_format(ats_prev_mask(to), ",", "{", "}", prev, sizeof prev);
     char *text = api_doc_text_take(req, doc);

@@ -10,11 +10,14 @@
 
 #include "hirewire/eventlog.h"
 
-#define STATUS_EVENT(src)                                                                          \
-    "SELECT 2 AS k, 'application.status_changed'::text AS type, 'applications'::text AS channel, " \
-    "jsonb_build_object('job_id', " src ".id, 'old_status', " src ".old_status, 'new_status', "    \
-    src ".status, 'company', " src ".company, 'job_title', " src ".job_title, 'notes', " src       \
-    ".move_notes, 'timestamp', hw_ts(now())) AS data FROM " src
+/* One application.status_changed per row of src (id, old_status, status,
+ * company, job_title, move_notes), ordered among a statement's events by k. */
+#define STATUS_EVENT_AT(src, k)                                                                    \
+    "SELECT " k " AS k, 'application.status_changed'::text AS type, "                              \
+    "'applications'::text AS channel, jsonb_build_object('job_id', " src ".id, 'old_status', " src \
+    ".old_status, 'new_status', " src ".status, 'company', " src ".company, 'job_title', " src      \
+    ".job_title, 'notes', " src ".move_notes, 'timestamp', hw_ts(now())) AS data FROM " src
+#define STATUS_EVENT(src) STATUS_EVENT_AT(src, "2")
 
 /* $2 job, $3 new status, $4 statuses it may be reached from, $5 notes. */
 const char ats_repo_sql_status[] =
@@ -149,47 +152,81 @@ const char ats_repo_sql_offers_of_job[] =
     "FROM offers o WHERE o.job_id = j.id), '[]')::text AS body "
     "FROM jobs j WHERE j.id = $2 AND j.user_id = $1";
 
-/* $2 document. Recording an offer moves the job to offer_received when its
- * status allows ($3: the statuses offer_received is reached from); the offer
- * is recorded either way. */
+/* $2 document, $3 the statuses offer_received is reached from, $4 the job
+ * status an offer recorded as accepted / rejected moves to (or NULL), $5 the
+ * statuses that one is reached from.
+ *
+ * An undecided offer is recorded whatever the job's status, and moves the
+ * job to offer_received when $3 allows. A decided one is what recording the
+ * offer and then accepting (rejecting) it would be: the job moves to $4
+ * directly, or through offer_received, one history row and one
+ * application.status_changed per move, the decision date set; when the job
+ * cannot get there nothing is recorded (body NULL, current_status set). */
 const char ats_repo_sql_offer_create[] =
     "WITH d AS (SELECT $2::jsonb AS d), "
     "cur AS (SELECT j.* FROM jobs j, d WHERE j.id = (d->>'job_id')::bigint AND j.user_id = $1 "
     "FOR NO KEY UPDATE), "
+    "ok AS (SELECT cur.*, CASE WHEN $4::text IS NULL THEN CASE WHEN cur.status = ANY ($3::text[]) "
+    "THEN ARRAY['offer_received'] ELSE '{}'::text[] END "
+    "WHEN cur.status = ANY ($5::text[]) THEN ARRAY[$4::text] "
+    "WHEN cur.status = ANY ($3::text[]) AND 'offer_received' = ANY ($5::text[]) "
+    "THEN ARRAY['offer_received', $4::text] END AS path FROM cur), "
     "o AS (INSERT INTO offers (user_id, job_id, salary, currency, salary_period, bonus, equity, "
     "sign_on_bonus, status, received_date, response_deadline, start_date, offer_expiration_date, "
-    "negotiation_notes, details) "
-    "SELECT $1, cur.id, (d->>'salary')::double precision, coalesce(d->>'currency', 'USD'), "
+    "negotiation_notes, decision_notes, rejection_reason, decision_date, details) "
+    "SELECT $1, ok.id, (d->>'salary')::double precision, coalesce(d->>'currency', 'USD'), "
     "coalesce(d->>'salary_period', 'annual'), (d->>'bonus')::double precision, d->>'equity', "
     "(d->>'sign_on_bonus')::double precision, coalesce(d->>'status', 'pending_review'), "
     "coalesce(hw_from_ms((d->>'received_date')::bigint), now()), "
     "hw_from_ms((d->>'response_deadline')::bigint), hw_from_ms((d->>'start_date')::bigint), "
     "hw_from_ms((d->>'offer_expiration_date')::bigint), d->>'negotiation_notes', "
-    "coalesce(d->'details', '{}') FROM cur, d RETURNING *), "
-    "mv AS (UPDATE jobs j SET status = 'offer_received', updated_at = now() FROM cur "
-    "WHERE j.id = cur.id AND cur.status = ANY ($3::text[]) AND EXISTS (SELECT 1 FROM o) "
-    "RETURNING j.id, j.company, j.job_title, j.status, cur.status AS old_status, "
-    "'Offer received'::text AS move_notes), "
+    "d->>'decision_notes', d->>'rejection_reason', "
+    "CASE WHEN $4::text IS NOT NULL THEN now() END, coalesce(d->'details', '{}') "
+    "FROM ok, d WHERE ok.path IS NOT NULL RETURNING *), "
+    "mv AS (UPDATE jobs j SET status = ok.path[cardinality(ok.path)], updated_at = now() FROM ok "
+    "WHERE j.id = ok.id AND cardinality(ok.path) > 0 AND EXISTS (SELECT 1 FROM o) "
+    "RETURNING j.id, j.company, j.job_title, ok.status AS old_status, ok.path), "
+    "step AS (SELECT mv.id, mv.company, mv.job_title, p.n, p.status, "
+    "CASE WHEN p.n = 1 THEN mv.old_status ELSE mv.path[p.n - 1] END AS old_status, "
+    "CASE WHEN p.status = 'offer_received' THEN 'Offer received' "
+    "ELSE 'Offer ' || (d->>'status') END AS move_notes "
+    "FROM mv, d, unnest(mv.path) WITH ORDINALITY AS p(status, n)), "
     "h AS (INSERT INTO job_history (user_id, job_id, event_type, old_status, new_status, "
-    "description, event_data) SELECT $1, o.job_id, 'offer_received', (SELECT old_status FROM mv), "
-    "(SELECT status FROM mv), 'Offer received', jsonb_build_object('offer_id', o.id, 'salary', "
-    "o.salary, 'currency', o.currency, 'bonus', o.bonus, 'equity', o.equity) FROM o), "
-    "evs AS (SELECT 1 AS k, 'offer.received'::text AS type, 'applications'::text AS channel, "
-    "jsonb_build_object('offer_id', o.id, 'job_id', o.job_id, 'company', cur.company, "
-    "'job_title', cur.job_title, 'salary', o.salary, 'currency', o.currency) AS data "
-    "FROM o, cur UNION ALL " STATUS_EVENT("mv") "), " EVENTLOG_APPEND_MANY_CTE " "
-    "SELECT 201 AS status, (SELECT offer_json(o)::text FROM o) AS body, ev.seq, ev.type, "
-    "ev.channel, ev.created_ms, ev.data FROM (SELECT 1) one LEFT JOIN ev ON true";
+    "description, event_data) SELECT $1, o.job_id, 'offer_received', s.old_status, s.status, "
+    "'Offer received', jsonb_build_object('offer_id', o.id, 'salary', o.salary, 'currency', "
+    "o.currency, 'bonus', o.bonus, 'equity', o.equity) "
+    "FROM o LEFT JOIN step s ON s.status = 'offer_received' "
+    "UNION ALL SELECT $1, o.job_id, 'offer_decision', s.old_status, s.status, o.status, "
+    "jsonb_build_object('offer_id', o.id) FROM o JOIN step s ON s.status = $4::text), "
+    "evs AS (SELECT 0 AS k, 'offer.received'::text AS type, 'applications'::text AS channel, "
+    "jsonb_build_object('offer_id', o.id, 'job_id', o.job_id, 'company', ok.company, "
+    "'job_title', ok.job_title, 'salary', o.salary, 'currency', o.currency, 'status', o.status) "
+    "AS data FROM o, ok "
+    "UNION ALL SELECT 2 * cardinality(mv.path) - 1, 'offer.updated', 'applications', "
+    "jsonb_build_object('offer_id', o.id, 'job_id', o.job_id, 'status', o.status, 'salary', "
+    "o.salary, 'changed', (SELECT jsonb_agg(k ORDER BY k) FROM d, jsonb_object_keys(d) k "
+    "WHERE k IN ('status', 'decision_notes', 'rejection_reason'))) FROM o, mv "
+    "WHERE $4::text IS NOT NULL "
+    "UNION ALL " STATUS_EVENT_AT("step", "2 * step.n") "), " EVENTLOG_APPEND_MANY_CTE " "
+    "SELECT 201 AS status, cur.status AS current_status, $4 AS wanted_status, "
+    "(SELECT offer_json(o)::text FROM o) AS body, ev.seq, ev.type, ev.channel, ev.created_ms, "
+    "ev.data FROM (SELECT 1) one LEFT JOIN cur ON true LEFT JOIN ev ON true";
 
 /* $2 offer id, $3 document, $4 the job status an accept/reject moves to (or
  * NULL), $5 the statuses that one is reached from. A decision the job's
  * status does not allow changes nothing (body NULL, current_status set). A
- * negotiation ($3 has "counter") appends to counter_offers. */
+ * negotiation ($3 has "counter") appends to counter_offers. An offer once
+ * accepted or rejected keeps its status and takes no counter-offer: asking
+ * for either changes nothing (body NULL, decided_status says why); its other
+ * fields may still be corrected. */
 const char ats_repo_sql_offer_update[] =
     "WITH d AS (SELECT $3::jsonb AS d), "
-    "cur AS (SELECT o.id AS offer_id, j.* FROM offers o JOIN jobs j ON j.id = o.job_id "
+    "cur AS (SELECT o.id AS offer_id, o.status AS offer_status, "
+    "(o.status IN ('accepted', 'rejected') AND ($3::jsonb ? 'status' OR $3::jsonb ? 'counter')) "
+    "AS decided, j.* FROM offers o JOIN jobs j ON j.id = o.job_id "
     "WHERE o.id = $2 AND o.user_id = $1 FOR NO KEY UPDATE OF o, j), "
-    "ok AS (SELECT cur.* FROM cur WHERE $4::text IS NULL OR cur.status = ANY ($5::text[])), "
+    "ok AS (SELECT cur.* FROM cur WHERE NOT cur.decided "
+    "AND ($4::text IS NULL OR cur.status = ANY ($5::text[]))), "
     "o AS (UPDATE offers o SET "
     "salary = CASE WHEN d ? 'salary' THEN (d->>'salary')::double precision ELSE o.salary END, "
     "bonus = CASE WHEN d ? 'bonus' THEN (d->>'bonus')::double precision ELSE o.bonus END, "
@@ -232,6 +269,7 @@ const char ats_repo_sql_offer_update[] =
     "o.salary, 'changed', (SELECT jsonb_agg(k ORDER BY k) FROM jsonb_object_keys(d) k)) AS data "
     "FROM o, d UNION ALL " STATUS_EVENT("mv") "), " EVENTLOG_APPEND_MANY_CTE " "
     "SELECT cur.status AS current_status, $4 AS wanted_status, "
+    "CASE WHEN cur.decided THEN cur.offer_status END AS decided_status, "
     "(SELECT offer_json(o)::text FROM o) AS body, ev.seq, ev.type, ev.channel, ev.created_ms, "
     "ev.data FROM cur LEFT JOIN ev ON true";
 

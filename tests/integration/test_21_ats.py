@@ -574,10 +574,6 @@ def test_offer_decision_refused_then_allowed(server, user):
     assert job_of(server, user.token, jid)["status"] == "offer_rejected"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: after POST /ats/offers/{id}/accept (job offer_accepted), POST "
-    ".../negotiate answers 200 and sets the offer back to negotiating, and PUT "
-    "{'status':'pending_review'} answers 200; the job stays offer_accepted"))
 def test_decided_offer_stays_decided(server, user):
     """Once accepted (the job is offer_accepted), an offer cannot be
     negotiated again or put back under review: 409, nothing changes."""
@@ -601,9 +597,6 @@ def test_decided_offer_stays_decided(server, user):
     assert replay(server.port, user.token, since=seq) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: POST /api/v1/ats/offers {'offer_status':'accepted'} records an "
-    "accepted offer with decision_date null and moves the job only to offer_received"))
 def test_offer_recorded_as_accepted_is_consistent(server, user):
     """An offer recorded already accepted either is refused, or is a decided
     offer like one accepted later: decision date set and the job at
@@ -617,6 +610,115 @@ def test_offer_recorded_as_accepted_is_consistent(server, user):
     else:
         assert_error(r, 422, "invalid_field")
         assert job_of(server, user.token, job["id"])["status"] == "interviewing"
+
+
+def test_rejected_offer_stays_rejected_but_notes_may_change(server, user):
+    """A rejected offer is decided too: no new status, no counter-offer; its
+    notes may still be corrected."""
+    job = to_interviewing(server, user.token)
+    offer = server.post("/api/v1/ats/offers", token=user.token,
+                        body={"job_id": job["id"], "salary": 90000}).body
+    r = server.post(f"/api/v1/ats/offers/{offer['id']}/reject", token=user.token,
+                    body={"reason": "Commute"})
+    assert r.status == 200 and r.body["status"] == "rejected", r
+    seq = last_seq(server, user.token)
+    for method, path, body in [
+        ("POST", f"/api/v1/ats/offers/{offer['id']}/negotiate",
+         {"counter_salary": 100000, "counter_notes": "Would 100k change it?"}),
+        ("POST", f"/api/v1/ats/offers/{offer['id']}/accept", None),
+        ("POST", f"/api/v1/ats/offers/{offer['id']}/reject", None),
+        ("PUT", f"/api/v1/ats/offers/{offer['id']}", {"status": "expired"}),
+        ("PATCH", f"/api/v1/ats/offers/{offer['id']}", {"status": "rejected", "salary": 1}),
+    ]:
+        err = assert_error(server.request(method, path, body=body, token=user.token),
+                           409, "conflict", "status")
+        assert "already rejected" in err["message"], err
+    assert replay(server.port, user.token, since=seq) == []
+    listed = server.get(f"/api/v1/ats/jobs/{job['id']}/offers", token=user.token).body
+    assert (listed[0]["status"], listed[0]["salary"], listed[0]["counter_offers"]) == \
+        ("rejected", 90000, []), listed
+    r = server.request("PUT", f"/api/v1/ats/offers/{offer['id']}", token=user.token,
+                       body={"decision_notes": "Would have been a long commute"})
+    assert r.status == 200 and r.body["status"] == "rejected", r
+    assert r.body["decision_notes"] == "Would have been a long commute", r.body
+    assert job_of(server, user.token, job["id"])["status"] == "offer_rejected"
+
+
+@pytest.mark.parametrize("decision,job_status", [("accepted", "offer_accepted"),
+                                                 ("rejected", "offer_rejected")])
+def test_offer_recorded_decided_is_recorded_then_decided(server, user, decision, job_status):
+    """Recording a decided offer for an interviewing application is
+    recording it and then deciding it: two moves through the transition
+    table, with their history rows and events."""
+    job = to_interviewing(server, user.token)
+    jid = job["id"]
+    seq = last_seq(server, user.token)
+    r = server.post("/api/v1/ats/offers", token=user.token, body={
+        "job_id": jid, "salary": 120000, "status": decision, "decision_notes": "Talked it over",
+        "rejection_reason": "Pay" if decision == "rejected" else None})
+    assert r.status == 201, r
+    offer = r.body
+    assert offer["status"] == decision and ISO_MS_Z.match(offer["decision_date"]), offer
+    assert offer["decision_notes"] == "Talked it over", offer
+    assert job_of(server, user.token, jid)["status"] == job_status
+    events = own(replay(server.port, user.token, since=seq))
+    assert [e["type"] for e in events] == ["offer.received", "application.status_changed",
+                                           "offer.updated", "application.status_changed"], events
+    assert [(e["data"]["old_status"], e["data"]["new_status"]) for e in events
+            if e["type"] == "application.status_changed"] == \
+        [("interviewing", "offer_received"), ("offer_received", job_status)], events
+    assert events[2]["data"]["status"] == decision and "status" in events[2]["data"]["changed"]
+    t = server.get(f"/api/v1/ats/jobs/{jid}/timeline", token=user.token).body
+    moves = sorted((e["event_type"], e["old_status"], e["new_status"]) for e in t["events"]
+                   if e["event_type"] in ("offer_received", "offer_decision"))
+    assert moves == [("offer_decision", "offer_received", job_status),
+                     ("offer_received", "interviewing", "offer_received")], t["events"]
+    # Decided once, decided for good.
+    assert_error(server.post(f"/api/v1/ats/offers/{offer['id']}/negotiate", token=user.token,
+                             body={"counter_notes": "More?"}), 409, "conflict", "status")
+
+
+def test_offer_recorded_decided_for_a_job_at_offer_received(server, user):
+    """A second offer recorded as accepted while the job is at
+    offer_received decides the job in one move."""
+    job = to_interviewing(server, user.token)
+    jid = job["id"]
+    first = server.post("/api/v1/ats/offers", token=user.token,
+                        body={"job_id": jid, "salary": 100000}).body
+    assert job_of(server, user.token, jid)["status"] == "offer_received"
+    seq = last_seq(server, user.token)
+    r = server.post("/api/v1/ats/offers", token=user.token,
+                    body={"job_id": jid, "salary": 110000, "offer_status": "accepted"})
+    assert r.status == 201 and r.body["status"] == "accepted", r
+    events = own(replay(server.port, user.token, since=seq))
+    assert [e["type"] for e in events] == ["offer.received", "offer.updated",
+                                           "application.status_changed"], events
+    assert (events[2]["data"]["old_status"], events[2]["data"]["new_status"]) == \
+        ("offer_received", "offer_accepted"), events[2]
+    listed = server.get(f"/api/v1/ats/jobs/{jid}/offers", token=user.token).body
+    assert sorted((o["id"], o["status"]) for o in listed) == \
+        [(first["id"], "pending_review"), (r.body["id"], "accepted")], listed
+
+
+def test_offer_recorded_decided_refused_when_the_job_cannot_get_there(server, user):
+    """An applied job cannot reach offer_accepted: the decided offer is
+    refused (409) and nothing is recorded; an undecided one still is."""
+    job = create(server, user.token)
+    jid = job["id"]
+    moved(server, user.token, jid, "applied")
+    seq = last_seq(server, user.token)
+    for decision in ("accepted", "rejected"):
+        r = server.post("/api/v1/ats/offers", token=user.token,
+                        body={"job_id": jid, "salary": 1000, "status": decision})
+        err = assert_error(r, 409, "conflict", "status")
+        assert "applied" in err["message"], err
+    assert replay(server.port, user.token, since=seq) == []
+    assert server.get(f"/api/v1/ats/jobs/{jid}/offers", token=user.token).body == []
+    assert job_of(server, user.token, jid)["status"] == "applied"
+    r = server.post("/api/v1/ats/offers", token=user.token,
+                    body={"job_id": jid, "salary": 1000, "status": "negotiating"})
+    assert r.status == 201 and r.body["decision_date"] is None, r
+    assert job_of(server, user.token, jid)["status"] == "applied"
 
 
 def test_offer_update_applies_what_it_accepts(server, user):
