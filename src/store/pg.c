@@ -10,7 +10,16 @@
  * they are put on a "failed" list that a zero-delay timer drains from the loop.
  * That keeps pg_query() free of callbacks and spares every failure path from
  * worrying about what a callback may do to the pool while it is being walked.
- * Closing the pool is driven from the same timer for the same reason. */
+ * Closing the pool is driven from the same timer for the same reason.
+ *
+ * Statements run prepared: the first time a connection meets a text it sends
+ * the PREPARE and then the execution, and from then on only the execution,
+ * so PostgreSQL parses and plans the long CTE statements once per
+ * connection instead of once per request. A statement that fails for a
+ * reason that running it again cures (a deadlock or serialisation failure
+ * it was chosen to lose, a prepared plan outdated by a migration) is run
+ * again on the same connection, a few times at most; every statement is a
+ * transaction of its own, so nothing of the failed run is left. */
 #define LOG_MOD "pg"
 
 #include "hirewire/pg.h"
@@ -23,10 +32,12 @@
 #include "hirewire/err.h"
 #include "hirewire/log.h"
 #include "hirewire/metrics.h"
+#include "hirewire/pg_stmt.h"
 
 #define PG_BACKOFF_MIN_MS 100
 #define PG_BACKOFF_MAX_MS 5000
 #define PG_FAIL_LOG_EVERY_MS 30000
+#define PG_RETRIES 3 /* runs again after a deadlock or a serialisation failure */
 
 enum conn_state {
     CONN_DOWN,       /* no PGconn; the timer runs the backoff before the next attempt */
@@ -44,6 +55,8 @@ struct pg_req {
     uint64_t t0;   /* uv_hrtime() when accepted */
     int err;       /* outcome, for requests on the failed list */
     PGresult *res; /* idem (usually NULL) */
+    int stmt;      /* pg_stmts id, -1: runs unprepared */
+    int retries;   /* runs again so far */
     int nparams;
     char *params[]; /* nparams pointers, then the copied strings */
 };
@@ -59,6 +72,9 @@ struct pg_conn {
     uv_timer_t timer;
     struct pg_req *req;
     PGresult *last;
+    bool preparing;                           /* req's PREPARE is in flight */
+    unsigned epoch;                           /* in statement names; bumped when plans went stale */
+    unsigned char prepared[PG_STMT_MAX / 8]; /* ids prepared on this session */
 
     unsigned backoff_ms;
     bool ever_up;
@@ -73,6 +89,7 @@ struct pg {
     int queue_max;
     int connect_timeout_s;
     struct pg_conn *conns;
+    struct pg_stmts *stmts;
 
     struct pg_req *head, *tail; /* waiting for a connection */
     int queued;
@@ -91,6 +108,7 @@ struct pg {
     void *done_arg;
 
     struct metric *m_queries, *m_errors, *m_unavailable, *m_queue_full, *m_reconnects;
+    struct metric *m_retries, *m_prepares;
     struct metric *m_seconds, *m_up, *m_queued;
 };
 
@@ -131,6 +149,7 @@ static void pool_handle_gone(struct pg *pg)
         return;
     void (*done)(void *) = pg->done;
     void *arg = pg->done_arg;
+    pg_stmts_free(pg->stmts);
     free(pg->conns);
     free(pg->conninfo);
     free(pg);
@@ -239,6 +258,8 @@ static void conn_drop(struct pg_conn *c)
     c->flushing = false;
     PQclear(c->last);
     c->last = NULL;
+    c->preparing = false;
+    memset(c->prepared, 0, sizeof c->prepared); /* a new session knows none */
 }
 
 static void conn_on_timer(uv_timer_t *t);
@@ -436,15 +457,33 @@ static void conn_connect(struct pg_conn *c)
 
 /* ---- statements ----------------------------------------------------------- */
 
-static void conn_send(struct pg_conn *c, struct pg_req *r)
+static bool stmt_prepared(const struct pg_conn *c, int id)
+{
+    return c->prepared[id / 8] & (1u << (id % 8));
+}
+
+/* Sends what the statement in flight needs next: its PREPARE when this
+ * session has not prepared it yet, else its execution. */
+static void conn_send_step(struct pg_conn *c)
 {
     struct pg *pg = c->pg;
-    char why[256];
-    c->req = r;
-    c->state = CONN_BUSY;
-    pg->busy++;
-    if (!PQsendQueryParams(c->conn, r->sql, r->nparams, NULL, (const char *const *)r->params, NULL,
-                           NULL, 0)) {
+    struct pg_req *r = c->req;
+    const char *const *params = (const char *const *)r->params;
+    char why[256], name[32];
+    int ok;
+    if (r->stmt < 0) {
+        ok = PQsendQueryParams(c->conn, r->sql, r->nparams, NULL, params, NULL, NULL, 0);
+    } else {
+        snprintf(name, sizeof name, "hw%u_%d", c->epoch, r->stmt);
+        c->preparing = !stmt_prepared(c, r->stmt);
+        if (c->preparing) {
+            metric_inc(pg->m_prepares);
+            ok = PQsendPrepare(c->conn, name, r->sql, r->nparams, NULL);
+        } else {
+            ok = PQsendQueryPrepared(c->conn, name, r->nparams, params, NULL, NULL, 0);
+        }
+    }
+    if (!ok) {
         pq_reason(c->conn, why, sizeof why);
         if (PQstatus(c->conn) == CONNECTION_BAD) {
             conn_lost(c, HW_EUNAVAIL, why);
@@ -454,6 +493,7 @@ static void conn_send(struct pg_conn *c, struct pg_req *r)
          * connection is still good. The error travels in a result of its own. */
         c->req = NULL;
         c->state = CONN_IDLE;
+        c->preparing = false;
         pg->busy--;
         LOG_ERROR("statement refused by libpq: %s", why);
         req_fail_later(pg, r, HW_EDB, PQmakeEmptyPGresult(c->conn, PGRES_FATAL_ERROR));
@@ -468,6 +508,38 @@ static void conn_send(struct pg_conn *c, struct pg_req *r)
     int rc = conn_arm(c, UV_READABLE | (c->flushing ? UV_WRITABLE : 0));
     if (rc < 0)
         conn_lost(c, HW_EUNAVAIL, uv_strerror(rc));
+}
+
+static void conn_send(struct pg_conn *c, struct pg_req *r)
+{
+    c->req = r;
+    c->state = CONN_BUSY;
+    c->pg->busy++;
+    conn_send_step(c);
+}
+
+/* Whether the statement in flight failed in a way that running it again on
+ * this connection cures. A plan outdated by a schema change ("cached plan
+ * must not change result type") is cured by preparing every statement anew
+ * under new names, since the old ones cannot be replaced in place. */
+static bool conn_retry(struct pg_conn *c, const PGresult *res)
+{
+    struct pg_req *r = c->req;
+    const char *state = pg_sqlstate(res);
+    if (!strcmp(state, "0A000") && r->stmt >= 0 && r->retries == 0) {
+        LOG_INFO("conn=%d prepared statements outdated by a schema change: preparing them anew",
+                 c->id);
+        c->epoch++;
+        memset(c->prepared, 0, sizeof c->prepared);
+    } else if ((!strcmp(state, "40P01") || !strcmp(state, "40001")) && r->retries < PG_RETRIES) {
+        LOG_WARN("conn=%d statement lost a %s (sqlstate=%s): running it again", c->id,
+                 state[1] == 'P' ? "deadlock" : "serialisation conflict", state);
+    } else {
+        return false;
+    }
+    r->retries++;
+    metric_inc(c->pg->m_retries);
+    return true;
 }
 
 /* Hands queued statements to idle connections, oldest first. */
@@ -502,11 +574,24 @@ static void conn_complete(struct pg_conn *c)
     }
     struct pg_req *r = c->req;
     PGresult *res = c->last;
-    c->req = NULL;
     c->last = NULL;
+    int err = result_err(res);
+    bool prepare = c->preparing;
+    c->preparing = false;
+    if (prepare && !err) {
+        c->prepared[r->stmt / 8] |= (unsigned char)(1u << (r->stmt % 8));
+        PQclear(res);
+        conn_send_step(c);
+        return;
+    }
+    if (!prepare && err == HW_EDB && conn_retry(c, res)) {
+        PQclear(res);
+        conn_send_step(c);
+        return;
+    }
+    c->req = NULL;
     c->state = CONN_IDLE;
     pg->busy--;
-    int err = result_err(res);
     if (err == HW_EDB) {
         const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
         LOG_ERROR("statement failed: sqlstate=%s %s", pg_sqlstate(res), msg ? msg : "no result");
@@ -682,6 +767,11 @@ static void pool_metrics(struct pg *pg, struct metrics *m)
                                        "Statements rejected because the queue was full");
     pg->m_reconnects = metrics_counter(m, "hirewire_pg_reconnects_total", NULL,
                                        "Connection attempts after a loss or a failed attempt");
+    pg->m_retries = metrics_counter(m, "hirewire_pg_retries_total", NULL,
+                                    "Statements run again after a deadlock, a serialisation "
+                                    "failure or an outdated prepared plan");
+    pg->m_prepares = metrics_counter(m, "hirewire_pg_prepares_total", NULL,
+                                     "Statements prepared on a connection");
     pg->m_seconds = metrics_histogram(m, "hirewire_pg_query_seconds", NULL,
                                       "Time from pg_query() to the callback, queueing included",
                                       metrics_latency_bounds, metrics_latency_nbounds);
@@ -706,7 +796,9 @@ struct pg *pg_new(uv_loop_t *loop, const struct pg_opts *opts, struct metrics *m
         goto nomem;
     pg->conns = calloc((size_t)opts->pool_size, sizeof *pg->conns);
     pg->conninfo = strdup(opts->conninfo);
-    if (!pg->conns || !pg->conninfo) {
+    pg->stmts = pg_stmts_new();
+    if (!pg->conns || !pg->conninfo || !pg->stmts) {
+        pg_stmts_free(pg->stmts);
         free(pg->conns);
         free(pg->conninfo);
         free(pg);
@@ -780,6 +872,8 @@ int pg_query(struct pg *pg, const char *sql, int nparams, const char *const *par
     r->t0 = uv_hrtime();
     r->err = 0;
     r->res = NULL;
+    r->stmt = pg_stmts_id(pg->stmts, sql);
+    r->retries = 0;
     r->nparams = nparams;
     if (pg->tail)
         pg->tail->next = r;

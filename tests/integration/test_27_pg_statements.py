@@ -1,0 +1,133 @@
+"""Statements as PostgreSQL runs them: prepared once per connection, run again
+when the failure is one that running again cures (a deadlock it was chosen to
+lose, a prepared plan that a migration outdated), and never half applied.
+
+The failures are made real inside PostgreSQL: a trigger of the test raises
+the deadlock's SQLSTATE, and a column is added to the jobs table while the
+server runs."""
+
+import pytest
+
+from conftest import assert_error
+from dbutil import psql
+from wsutil import metrics, user_id
+
+
+def create_job(server, token, url=None):
+    body = {"company": "Initech", "job_title": "Systems Engineer", "job_description": "C"}
+    if url:
+        body["job_url"] = url
+    r = server.post("/api/v1/jobs", body=body, token=token)
+    assert r.status == 201, r
+    return r.body
+
+
+def retries(server):
+    return metrics(server.port)["hirewire_pg_retries_total"]
+
+
+@pytest.fixture
+def deadlocking_notes(user, server):
+    """A trigger on the notes of this user's jobs that fails the insert with
+    SQLSTATE 40P01 while a sequence is at or below the limit the test sets;
+    the sequence counts the attempts (nextval is not rolled back)."""
+    uid = user_id(server.port, user.token)
+    psql(f"""
+        CREATE SEQUENCE test_deadlock_{uid}_tries;
+        CREATE TABLE test_deadlock_{uid}_limit (n int NOT NULL);
+        CREATE FUNCTION test_deadlock_{uid}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF nextval('test_deadlock_{uid}_tries') <=
+               (SELECT n FROM test_deadlock_{uid}_limit) THEN
+                RAISE EXCEPTION 'deadlock detected (made by the test)' USING ERRCODE = '40P01';
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER test_deadlock_{uid} BEFORE INSERT ON job_notes FOR EACH ROW
+            WHEN (NEW.user_id = {uid}) EXECUTE FUNCTION test_deadlock_{uid}();""")
+
+    def arm(limit):
+        psql(f"DELETE FROM test_deadlock_{uid}_limit; "
+             f"INSERT INTO test_deadlock_{uid}_limit VALUES ({limit}); "
+             f"SELECT setval('test_deadlock_{uid}_tries', 1, false)")
+
+    def tries():
+        return int(psql(f"SELECT last_value - CASE WHEN is_called THEN 0 ELSE 1 END "
+                        f"FROM test_deadlock_{uid}_tries"))
+
+    yield uid, arm, tries
+    psql(f"DROP TRIGGER test_deadlock_{uid} ON job_notes; DROP FUNCTION test_deadlock_{uid}(); "
+         f"DROP TABLE test_deadlock_{uid}_limit; DROP SEQUENCE test_deadlock_{uid}_tries")
+
+
+def note_count(uid):
+    return int(psql(f"SELECT count(*) FROM job_notes WHERE user_id = {uid}"))
+
+
+def event_seq(uid):
+    return int(psql(f"SELECT event_seq FROM users WHERE id = {uid}"))
+
+
+def test_deadlock_victim_runs_again(server, user, deadlocking_notes):
+    uid, arm, tries = deadlocking_notes
+    job = create_job(server, user.token)
+    arm(1)
+    before, seq = retries(server), event_seq(uid)
+    r = server.post("/api/v1/ats/notes", token=user.token,
+                    body={"job_id": job["id"], "content": "Asked about on-call"})
+    assert r.status == 201, r
+    assert tries() == 2
+    assert note_count(uid) == 1
+    assert retries(server) == before + 1
+    assert event_seq(uid) > seq  # the second run's events, once
+    assert "running it again" in server.stderr()
+
+
+def test_deadlock_every_time_changes_nothing(server, user, deadlocking_notes):
+    uid, arm, tries = deadlocking_notes
+    job = create_job(server, user.token)
+    arm(1000)
+    seq = event_seq(uid)
+    r = server.post("/api/v1/ats/notes", token=user.token,
+                    body={"job_id": job["id"], "content": "Never stored"})
+    assert r.status >= 500, r
+    assert tries() == 4  # the first run and three more
+    assert note_count(uid) == 0
+    assert event_seq(uid) == seq
+    # The connections are still good: the next request succeeds.
+    arm(0)
+    r = server.post("/api/v1/ats/notes", token=user.token,
+                    body={"job_id": job["id"], "content": "Stored"})
+    assert r.status == 201, r
+    assert note_count(uid) == 1
+
+
+def test_migration_while_serving(server, user):
+    """A column added to and dropped from jobs while the server runs: the
+    statements prepared before (RETURNING *, job_json(jobs)) are prepared
+    anew, and no request fails."""
+    uid = user_id(server.port, user.token)
+    for i in range(3):  # every pool connection has the save prepared
+        create_job(server, user.token, f"https://example.com/jobs/before-{i}")
+    try:
+        psql("ALTER TABLE jobs ADD COLUMN test_added_column integer")
+        for i in range(6):
+            job = create_job(server, user.token, f"https://example.com/jobs/added-{i}")
+            r = server.get(f"/api/v1/jobs/{job['id']}", token=user.token)
+            assert r.status == 200, r
+            assert "test_added_column" not in r.body
+    finally:
+        psql("ALTER TABLE jobs DROP COLUMN IF EXISTS test_added_column")
+    for i in range(6):
+        create_job(server, user.token, f"https://example.com/jobs/dropped-{i}")
+    r = server.get("/api/v1/jobs?limit=100", token=user.token)
+    assert r.status == 200 and len(r.body) == 15, r
+    assert int(psql(f"SELECT count(*) FROM jobs WHERE user_id = {uid}")) == 15
+
+
+def test_statement_errors_are_still_errors(server, user):
+    """Preparing does not hide a request's own errors: a bad id is still
+    the clear 4xx it was."""
+    r = server.get("/api/v1/jobs/0", token=user.token)
+    assert r.status in (404, 422), r
+    assert_error(server.get("/api/v1/jobs/999999999", token=user.token), 404, "not_found")
