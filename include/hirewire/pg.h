@@ -1,8 +1,9 @@
 /* Asynchronous PostgreSQL pool on the libuv loop.
  *
- * Each connection runs one statement at a time (PQsendQueryParams, then the
- * socket is watched with a uv_poll_t); statements wait in one FIFO shared by
- * the pool, bounded by queue_max. A lost connection is reconnected with capped
+ * Each connection runs one statement at a time, prepared on that connection
+ * the first time it meets the text (then the socket is watched with a
+ * uv_poll_t); a deadlock victim is run again. Statements wait in one FIFO
+ * shared by the pool, bounded by queue_max. A lost connection is reconnected with capped
  * exponential backoff (100 ms .. 5 s). While no connection is up, pg_query()
  * fails at once with HW_EUNAVAIL so that requests get a quick 503 instead of
  * waiting; service resumes by itself when the server is back. */
@@ -45,10 +46,12 @@ struct pg_stats {
  * cannot parse (the reason is logged). */
 struct pg *pg_new(uv_loop_t *loop, const struct pg_opts *opts, struct metrics *m);
 
-/* Queues one statement. sql is borrowed and must stay valid until cb runs
- * (string literals); params (nparams text values, NULL for SQL NULL) are
- * copied. Returns 0 (cb will run), HW_EUNAVAIL (no connection up, or closing),
- * -EBUSY (queue full) or -ENOMEM; cb never runs on failure. */
+/* Queues one statement: one SQL command, no transaction control (each runs
+ * as its own transaction and may be run again after a deadlock). sql is
+ * borrowed and must stay valid until cb runs (string literals); params
+ * (nparams text values, NULL for SQL NULL) are copied. Returns 0 (cb will
+ * run), HW_EUNAVAIL (no connection up, or closing), -EBUSY (queue full) or
+ * -ENOMEM; cb never runs on failure. */
 int pg_query(struct pg *pg, const char *sql, int nparams, const char *const *params,
              pg_result_cb cb, void *arg);
 

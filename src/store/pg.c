@@ -72,8 +72,8 @@ struct pg_conn {
     uv_timer_t timer;
     struct pg_req *req;
     PGresult *last;
-    bool preparing;                           /* req's PREPARE is in flight */
-    unsigned epoch;                           /* in statement names; bumped when plans went stale */
+    bool preparing;                          /* req's PREPARE is in flight */
+    unsigned epoch;                          /* in statement names; bumped when plans went stale */
     unsigned char prepared[PG_STMT_MAX / 8]; /* ids prepared on this session */
 
     unsigned backoff_ms;
