@@ -13,6 +13,7 @@
  * character. That gives collapsing, the two-newline cap and trimming at both
  * ends without a second pass. */
 #include "hirewire/jobnorm.h"
+#include "hirewire/utf8.h"
 #include "jobnorm_internal.h"
 
 #include <errno.h>
@@ -105,7 +106,7 @@ static void tb_cp(struct tbuf *tb, uint32_t cp)
         tb->space = true;
     } else if (cp >= 0x20 && !(cp >= 0x7F && cp < 0xA0)) {
         char u[4];
-        tb_text(tb, u, jobnorm__utf8_encode(cp, u));
+        tb_text(tb, u, utf8_encode(cp, u));
     }
 }
 
@@ -364,7 +365,7 @@ char *jobnorm_html_to_text(const char *html, size_t len, size_t *out_len)
             i += i + 1 < len && s[i + 1] == '\n' ? 2 : 1;
         } else {
             int32_t cp;
-            i += jobnorm__utf8_decode(s + i, len - i, &cp);
+            i += utf8_decode(s + i, len - i, &cp);
             tb_cp(&tb, cp < 0 ? 0xFFFD : (uint32_t)cp);
         }
     }

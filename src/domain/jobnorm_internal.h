@@ -34,12 +34,4 @@ static inline unsigned char jobnorm__lower(unsigned char c)
     return c >= 'A' && c <= 'Z' ? c | 0x20 : c;
 }
 
-/* Decodes the UTF-8 sequence at s (len > 0 bytes). Returns the bytes consumed;
- * *cp is the code point, or -1 when the sequence is invalid, and then the count
- * is the maximal subpart (at least 1) that one U+FFFD replaces. */
-size_t jobnorm__utf8_decode(const unsigned char *s, size_t len, int32_t *cp);
-
-/* Writes cp (at most U+10FFFF, not a surrogate) as UTF-8; returns 1 to 4. */
-size_t jobnorm__utf8_encode(uint32_t cp, char out[4]);
-
 #endif
