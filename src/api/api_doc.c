@@ -1,10 +1,18 @@
 /* Table-driven validation of request bodies: each field is checked on its
- * own and the first bad one is named, with what was expected. */
+ * own and the first bad one is named, with what was expected.
+ *
+ * Times without a zone are the user's wall-clock time (the dashboard sends
+ * its datetime-local inputs that way). They are converted here, in C, by
+ * the same localtime module the follow-up sequences use, so that one rule
+ * for DST gaps and overlaps holds for the whole server; the handler reads
+ * the user's zone first (api_doc_with_tz), but only when the request has
+ * such a time, so most requests make no extra round trip. */
 #define LOG_MOD "api"
 
 #include "api_doc.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,11 +20,15 @@
 #include <string.h>
 
 #include "hirewire/api.h"
+#include "hirewire/app.h"
 #include "hirewire/clock.h"
 #include "hirewire/err.h"
 #include "hirewire/http.h"
 #include "hirewire/jobnorm.h"
 #include "hirewire/jsonx.h"
+#include "hirewire/localtime.h"
+#include "hirewire/log.h"
+#include "hirewire/pg.h"
 
 int api_doc_fail(struct api_doc_error *e, const char *field, const char *fmt, ...)
 {
@@ -98,7 +110,53 @@ static int put_number(const struct api_doc_field *f, const char *col, json_t *v,
     return 0;
 }
 
-static int put_field(const struct api_doc_field *f, json_t *v, int tz, json_t *doc,
+int api_doc_time(const char *s, const char *tz, int64_t *ms)
+{
+    int64_t utc, shifted;
+    if (clock_parse_iso(s, 0, &utc))
+        return -EINVAL;
+    /* A time that names its zone does not move with the default offset. */
+    if (!tz || strcmp(tz, "UTC") == 0 || clock_parse_iso(s, 60, &shifted) || shifted == utc) {
+        *ms = utc;
+        return 0;
+    }
+    int rc = localtime_to_utc(tz, utc, ms);
+    if (rc == -EINVAL) /* a zone that no longer loads: as api_doc_with_tz() does */
+        *ms = utc;
+    return rc == -ERANGE ? rc : 0;
+}
+
+bool api_doc_time_is_local(const char *s)
+{
+    int64_t a, b;
+    return s && clock_parse_iso(s, 0, &a) == 0 && clock_parse_iso(s, 60, &b) == 0 && a != b;
+}
+
+bool api_doc_has_local_time(json_t *body, const struct api_doc_field *fields, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fields[i].kind == DOC_TIME &&
+            api_doc_time_is_local(json_string_value(json_object_get(body, fields[i].key))))
+            return true;
+    return false;
+}
+
+static int put_time(const struct api_doc_field *f, const char *col, const char *s, const char *tz,
+                    json_t *doc, struct api_doc_error *e)
+{
+    int64_t ms;
+    int rc = api_doc_time(s, tz, &ms);
+    if (rc == -ERANGE)
+        return api_doc_fail(e, f->key, "%s without a time zone must be in the years 1900 to 2199",
+                            f->key);
+    if (rc)
+        return api_doc_fail(e, f->key, "%s must be an ISO-8601 time like 2026-11-23T09:00:00Z",
+                            f->key);
+    json_object_set_new(doc, col, json_integer(ms));
+    return 0;
+}
+
+static int put_field(const struct api_doc_field *f, json_t *v, const char *tz, json_t *doc,
                      struct api_doc_error *e)
 {
     const char *col = f->col ? f->col : f->key;
@@ -124,14 +182,8 @@ static int put_field(const struct api_doc_field *f, json_t *v, int tz, json_t *d
     if (!json_is_string(v))
         return api_doc_fail(e, f->key, "%s must be a string", f->key);
     const char *s = json_string_value(v);
-    if (f->kind == DOC_TIME) {
-        int64_t ms;
-        if (clock_parse_iso(s, tz, &ms))
-            return api_doc_fail(e, f->key, "%s must be an ISO-8601 time like 2026-11-23T09:00:00Z",
-                        f->key);
-        json_object_set_new(doc, col, json_integer(ms));
-        return 0;
-    }
+    if (f->kind == DOC_TIME)
+        return put_time(f, col, s, tz, doc, e);
     if (f->kind == DOC_ENUM) {
         if (!f->valid(s))
             return api_doc_fail(e, f->key, "%s must be one of %s", f->key, f->expect);
@@ -141,9 +193,8 @@ static int put_field(const struct api_doc_field *f, json_t *v, int tz, json_t *d
     return put_string(f, col, s, doc, e);
 }
 
-int api_doc_parse(json_t *body, const struct api_doc_field *fields, size_t n,
-                  bool ignore_unknown, int tz_offset_min, json_t **doc_out,
-                  struct api_doc_error *e)
+int api_doc_parse(json_t *body, const struct api_doc_field *fields, size_t n, bool ignore_unknown,
+                  const char *tz, json_t **doc_out, struct api_doc_error *e)
 {
     const char *key;
     json_t *v, *doc = json_object();
@@ -168,7 +219,7 @@ int api_doc_parse(json_t *body, const struct api_doc_field *fields, size_t n,
             }
             continue;
         }
-        if ((rc = put_field(&fields[i], v, tz_offset_min, doc, e)))
+        if ((rc = put_field(&fields[i], v, tz, doc, e)))
             goto out;
     }
     for (size_t i = 0; i < n; i++)
@@ -192,15 +243,91 @@ void api_doc_reply_error(struct http_req *req, int rc, const struct api_doc_erro
         api_error(req, rc, NULL, "out of memory");
 }
 
-json_t *api_doc_read(struct http_req *req, const struct api_doc_field *fields, size_t n,
-                     bool ignore_unknown)
+json_t *api_doc_read_tz(struct http_req *req, const struct api_doc_field *fields, size_t n,
+                        bool ignore_unknown, const char *tz)
 {
     struct api_doc_error e;
     json_t *doc = NULL;
-    int rc = api_doc_parse(http_req_json(req), fields, n, ignore_unknown, 0, &doc, &e);
+    int rc = api_doc_parse(http_req_json(req), fields, n, ignore_unknown, tz, &doc, &e);
     if (rc)
         api_doc_reply_error(req, rc, &e);
     return doc;
+}
+
+json_t *api_doc_read(struct http_req *req, const struct api_doc_field *fields, size_t n,
+                     bool ignore_unknown)
+{
+    return api_doc_read_tz(req, fields, n, ignore_unknown, NULL);
+}
+
+struct tz_read {
+    struct http_req *req;
+    api_doc_tz_cb cb;
+};
+
+static void on_tz(void *arg, int err, const PGresult *res)
+{
+    struct tz_read *t = arg;
+    struct http_req *req = t->req;
+    api_doc_tz_cb cb = t->cb;
+    free(t);
+    if (err) {
+        api_store_error(req, err, "reading the user's time zone");
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        api_error(req, HW_ENOTFOUND, NULL, "the user no longer exists");
+        return;
+    }
+    const char *tz = PQgetvalue(res, 0, 0);
+    if (!localtime_tz_valid(tz)) {
+        LOG_WARN("user=%" PRId64 " msg=\"unknown time zone, times read as UTC\"",
+                 http_req_user(req));
+        tz = NULL;
+    }
+    cb(req, tz);
+}
+
+void api_doc_with_tz(struct http_req *req, bool need, api_doc_tz_cb cb)
+{
+    if (!need) {
+        cb(req, NULL);
+        return;
+    }
+    struct tz_read *t = malloc(sizeof *t);
+    char uid[API_ID_LEN];
+    if (!t) {
+        api_error(req, -ENOMEM, NULL, "out of memory");
+        return;
+    }
+    t->req = req;
+    t->cb = cb;
+    api_uid(req, uid);
+    const char *params[1] = {uid};
+    int rc = pg_query(http_req_app(req)->pg, "SELECT timezone FROM users WHERE id = $1", 1, params,
+                      on_tz, t);
+    if (rc) {
+        free(t);
+        api_store_error(req, rc, "reading the user's time zone");
+    }
+}
+
+int api_doc_query_time(struct http_req *req, const char *name, const char *tz, int64_t *out)
+{
+    const char *v = http_req_query(req, name);
+    if (!v || !*v)
+        return 0;
+    int rc = api_doc_time(v, tz, out);
+    if (rc == -ERANGE) {
+        api_error(req, HW_EVALIDATION, name,
+                  "%s without a time zone must be in the years 1900 to 2199", name);
+        return -1;
+    }
+    if (rc) {
+        api_error(req, HW_EVALIDATION, name, "%s must be an ISO-8601 time", name);
+        return -1;
+    }
+    return 1;
 }
 
 char *api_doc_text_take(struct http_req *req, json_t *doc)

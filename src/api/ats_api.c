@@ -148,10 +148,10 @@ static const struct api_exec_opts note_update_opts = {
 static const struct api_exec_opts note_delete_opts = {
     .status = 204, .what = "deleting the note", .not_found = "note not found"};
 
-void api_ats_note_create(struct http_req *req)
+static void note_create_in(struct http_req *req, const char *tz)
 {
     char uid[API_ID_LEN];
-    json_t *doc = api_doc_read(req, note_fields, NOTE_FIELDS, false);
+    json_t *doc = api_doc_read_tz(req, note_fields, NOTE_FIELDS, false, tz);
     char *text = doc ? api_doc_text_take(req, doc) : NULL;
     if (!text)
         return;
@@ -159,6 +159,13 @@ void api_ats_note_create(struct http_req *req)
     const char *params[2] = {uid, text};
     api_exec(req, ats_repo_sql_note_create, 2, params, &note_create_opts);
     free(text);
+}
+
+/* A follow_up_date without a zone is the user's wall-clock time. */
+void api_ats_note_create(struct http_req *req)
+{
+    api_doc_with_tz(req, api_doc_has_local_time(http_req_json(req), note_fields, NOTE_FIELDS),
+                    note_create_in);
 }
 
 void api_ats_note_update(struct http_req *req)

@@ -1,7 +1,8 @@
 /* Follow-ups: the dashboard's GET /api/v1/followup/due (a bare array), the
  * list, one-off reminders, and complete / snooze / dismiss. Time windows are
  * measured with the server's clock (clock_now_ms), the same one the
- * scheduler fires by. */
+ * scheduler fires by. Times without a zone (due_date, until, due_before,
+ * due_after) are the user's wall-clock time. */
 #define LOG_MOD "api"
 
 #include <errno.h>
@@ -39,10 +40,11 @@ static int query_num(struct http_req *req, const char *name, long lo, long hi, l
 
 /* A time from the query as ms text in out (*p = out), or *p = NULL when
  * absent; -1 after answering 422. */
-static int query_time(struct http_req *req, const char *name, char out[24], const char **p)
+static int query_time(struct http_req *req, const char *name, const char *tz, char out[24],
+                      const char **p)
 {
     int64_t ms;
-    int rc = api_query_ms(req, name, &ms);
+    int rc = api_doc_query_time(req, name, tz, &ms);
     *p = NULL;
     if (rc <= 0)
         return rc;
@@ -96,7 +98,7 @@ static void on_list(void *arg, int err, const struct eventlog_result *r)
     api_reply_body(req, 200, r->res);
 }
 
-void api_followups_list(struct http_req *req)
+static void list_in(struct http_req *req, const char *tz)
 {
     long limit, offset, job;
     const char *state = http_req_query(req, "state");
@@ -114,7 +116,8 @@ void api_followups_list(struct http_req *req)
     if (query_num(req, "limit", 1, LIST_MAX, 100, &limit) ||
         query_num(req, "offset", 0, 1000000, 0, &offset) ||
         query_num(req, "job_id", 1, LONG_MAX, 0, &job) ||
-        query_time(req, "due_before", before, &b) || query_time(req, "due_after", after, &a))
+        query_time(req, "due_before", tz, before, &b) ||
+        query_time(req, "due_after", tz, after, &a))
         return;
     api_uid(req, uid);
     snprintf(lim, sizeof lim, "%ld", limit);
@@ -125,6 +128,14 @@ void api_followups_list(struct http_req *req)
                            params, on_list, req);
     if (rc)
         api_store_error(req, rc, "listing follow-ups");
+}
+
+void api_followups_list(struct http_req *req)
+{
+    api_doc_with_tz(req,
+                    api_doc_time_is_local(http_req_query(req, "due_before")) ||
+                        api_doc_time_is_local(http_req_query(req, "due_after")),
+                    list_in);
 }
 
 static bool priority_valid(const char *s)
@@ -147,8 +158,7 @@ static const struct api_doc_field create_fields[] = {
 static const struct api_exec_opts create_opts = {
     .status = 201, .what = "scheduling the follow-up", .not_found = "job not found"};
 
-/* POST /api/v1/followups: a one-off reminder at due_date or in in_minutes. */
-void api_followups_create(struct http_req *req)
+static void create_in(struct http_req *req, const char *tz)
 {
     struct api_doc_error e;
     json_t *doc = NULL, *body = http_req_json(req);
@@ -157,7 +167,7 @@ void api_followups_create(struct http_req *req)
     memcpy(f, create_fields, sizeof f);
     if (json_is_object(body) && json_object_get(body, "title") && !json_object_get(body, "subject"))
         f[4].required = false;
-    int rc = api_doc_parse(body, f, sizeof f / sizeof f[0], false, 0, &doc, &e);
+    int rc = api_doc_parse(body, f, sizeof f / sizeof f[0], false, tz, &doc, &e);
     if (rc) {
         api_doc_reply_error(req, rc, &e);
         return;
@@ -179,6 +189,15 @@ void api_followups_create(struct http_req *req)
     const char *params[2] = {uid, text};
     api_exec(req, followup_repo_sql_create, 2, params, &create_opts);
     free(text);
+}
+
+/* POST /api/v1/followups: a one-off reminder at due_date or in in_minutes. */
+void api_followups_create(struct http_req *req)
+{
+    api_doc_with_tz(req,
+                    api_doc_has_local_time(http_req_json(req), create_fields,
+                                           sizeof(create_fields) / sizeof(create_fields[0])),
+                    create_in);
 }
 
 static bool act_refused(struct http_req *req, const void *res)
@@ -224,9 +243,9 @@ static const struct api_doc_field snooze_fields[] = {
     {"minutes", NULL, DOC_INT, 1, SNOOZE_MAX_MIN, false, NULL, NULL},
 };
 
-void api_followup_snooze(struct http_req *req)
+static void snooze_in(struct http_req *req, const char *tz)
 {
-    json_t *doc = api_doc_read(req, snooze_fields, 2, false);
+    json_t *doc = api_doc_read_tz(req, snooze_fields, 2, false, tz);
     if (!doc)
         return;
     json_t *until = json_object_get(doc, "until"), *min = json_object_get(doc, "minutes");
@@ -245,4 +264,9 @@ void api_followup_snooze(struct http_req *req)
         return;
     }
     act(req, "snooze", at);
+}
+
+void api_followup_snooze(struct http_req *req)
+{
+    api_doc_with_tz(req, api_doc_has_local_time(http_req_json(req), snooze_fields, 2), snooze_in);
 }

@@ -1,5 +1,7 @@
 /* /api/v1/ats/interviews: schedule, read, reschedule, record the outcome of
- * and cancel interviews. */
+ * and cancel interviews. A scheduled_date without a zone (the dashboard's
+ * datetime-local) is the user's wall-clock time, as are the list's from and
+ * to. */
 #define LOG_MOD "api"
 
 #include <errno.h>
@@ -48,8 +50,8 @@ static const struct api_doc_field create_fields[] = {
 #define CREATE_FIELDS 14
 #define ALL_FIELDS (sizeof(create_fields) / sizeof(create_fields[0]))
 
-static char *doc_text(struct http_req *req, const struct api_doc_field *f, size_t n,
-                      bool update)
+static char *doc_text(struct http_req *req, const struct api_doc_field *f, size_t n, bool update,
+                      const char *tz)
 {
     /* An update may name fields as required on create, but none is required. */
     struct api_doc_field copy[ALL_FIELDS];
@@ -63,7 +65,7 @@ static char *doc_text(struct http_req *req, const struct api_doc_field *f, size_
         copy[n - 1].not_null = false;
         f = copy;
     }
-    json_t *doc = api_doc_read(req, f, n, false);
+    json_t *doc = api_doc_read_tz(req, f, n, false, tz);
     if (!doc)
         return NULL;
     if (update && json_object_size(doc) == 0) {
@@ -83,16 +85,22 @@ static const struct api_exec_opts read_opts = {
 static const struct api_exec_opts of_job_opts = {
     .status = 200, .what = "reading interviews", .not_found = "job not found"};
 
-void api_interview_create(struct http_req *req)
+static void create_in(struct http_req *req, const char *tz)
 {
     char uid[API_ID_LEN];
-    char *text = doc_text(req, create_fields, CREATE_FIELDS, false);
+    char *text = doc_text(req, create_fields, CREATE_FIELDS, false, tz);
     if (!text)
         return;
     api_uid(req, uid);
     const char *params[2] = {uid, text};
     api_exec(req, interview_repo_sql_create, 2, params, &create_opts);
     free(text);
+}
+
+void api_interview_create(struct http_req *req)
+{
+    api_doc_with_tz(req, api_doc_has_local_time(http_req_json(req), create_fields, CREATE_FIELDS),
+                    create_in);
 }
 
 static bool ids(struct http_req *req, const char *what, char uid[API_ID_LEN],
@@ -102,17 +110,23 @@ static bool ids(struct http_req *req, const char *what, char uid[API_ID_LEN],
     return api_id_param(req, what, id);
 }
 
-void api_interview_update(struct http_req *req)
+static void update_in(struct http_req *req, const char *tz)
 {
     char uid[API_ID_LEN], id[API_ID_LEN];
     if (!ids(req, "interview", uid, id))
         return;
-    char *text = doc_text(req, create_fields + 1, ALL_FIELDS - 1, true);
+    char *text = doc_text(req, create_fields + 1, ALL_FIELDS - 1, true, tz);
     if (!text)
         return;
     const char *params[3] = {uid, id, text};
     api_exec(req, interview_repo_sql_update, 3, params, &update_opts);
     free(text);
+}
+
+void api_interview_update(struct http_req *req)
+{
+    api_doc_with_tz(req, api_doc_has_local_time(http_req_json(req), create_fields, ALL_FIELDS),
+                    update_in);
 }
 
 void api_interview_cancel(struct http_req *req)
@@ -162,15 +176,24 @@ void api_interviews_upcoming(struct http_req *req)
     list(req, now, now + days * 86400000LL, NULL, false);
 }
 
-void api_interviews_list(struct http_req *req)
+static void list_in(struct http_req *req, const char *tz)
 {
     int64_t from = 0, to = INT64_C(253402300799999);
     long job = 0;
     char jb[24];
-    if (api_query_ms(req, "from", &from) < 0 || api_query_ms(req, "to", &to) < 0 ||
+    if (api_doc_query_time(req, "from", tz, &from) < 0 ||
+        api_doc_query_time(req, "to", tz, &to) < 0 ||
         api_query_long(req, "job_id", 1, LONG_MAX, &job) < 0)
         return;
     snprintf(jb, sizeof jb, "%ld", job);
     const char *c = http_req_query(req, "include_cancelled");
     list(req, from, to, job ? jb : NULL, !c || strcmp(c, "false") != 0);
+}
+
+void api_interviews_list(struct http_req *req)
+{
+    api_doc_with_tz(req,
+                    api_doc_time_is_local(http_req_query(req, "from")) ||
+                        api_doc_time_is_local(http_req_query(req, "to")),
+                    list_in);
 }

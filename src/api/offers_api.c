@@ -134,10 +134,10 @@ static int decided_to(const char *st)
     return -1;
 }
 
-void api_offer_create(struct http_req *req)
+static void create_in(struct http_req *req, const char *tz)
 {
     char uid[API_ID_LEN], prev[400], prev_to[400] = "{}";
-    json_t *doc = api_doc_read(req, offer_fields, OFFER_FIELDS, false);
+    json_t *doc = api_doc_read_tz(req, offer_fields, OFFER_FIELDS, false, tz);
     if (!doc)
         return;
     nest_details(doc);
@@ -152,6 +152,13 @@ void api_offer_create(struct http_req *req)
     const char *params[5] = {uid, text, prev, to >= 0 ? ats_status_name(to) : NULL, prev_to};
     api_exec(req, ats_repo_sql_offer_create, 5, params, &create_opts);
     free(text);
+}
+
+/* Dates without a zone are the user's wall-clock time. */
+void api_offer_create(struct http_req *req)
+{
+    api_doc_with_tz(req, api_doc_has_local_time(http_req_json(req), offer_fields, OFFER_FIELDS),
+                    create_in);
 }
 
 /* Runs the update statement with doc; a status accepted/rejected in doc
@@ -177,6 +184,13 @@ static void run_update(struct http_req *req, json_t *doc)
     free(text);
 }
 
+static void update_in(struct http_req *req, const char *tz)
+{
+    json_t *doc = api_doc_read_tz(req, offer_fields + 1, OFFER_FIELDS - 1, false, tz);
+    if (doc)
+        run_update(req, doc);
+}
+
 void api_offer_update(struct http_req *req)
 {
     json_t *body = http_req_json(req);
@@ -184,9 +198,7 @@ void api_offer_update(struct http_req *req)
         api_error(req, HW_EVALIDATION, NULL, "nothing to change");
         return;
     }
-    json_t *doc = api_doc_read(req, offer_fields + 1, OFFER_FIELDS - 1, false);
-    if (doc)
-        run_update(req, doc);
+    api_doc_with_tz(req, api_doc_has_local_time(body, offer_fields, OFFER_FIELDS), update_in);
 }
 
 static const struct api_doc_field negotiate_fields[] = {

@@ -748,6 +748,33 @@ def test_offer_update_applies_what_it_accepts(server, user):
             assert_error(r, 422, "invalid_field", key)
 
 
+def test_offer_and_note_dates_in_the_users_zone(server, user):
+    """Dates and times without a zone are the user's wall-clock time, on an
+    offer (create and PUT) as on a note's follow_up_date."""
+    uid = user_id(server.port, user.token)
+    psql(f"UPDATE users SET timezone = 'Europe/Berlin' WHERE id = {uid}")
+    job = to_interviewing(server, user.token)
+    r = server.post("/api/v1/ats/offers", token=user.token, body={
+        "job_id": job["id"], "salary": 100000, "response_deadline": "2030-04-01T17:00",
+        "offer_expiration_date": "2030-04-15T17:00:00Z"})
+    assert r.status == 201, r
+    offer = r.body
+    assert (offer["response_deadline"], offer["offer_expiration_date"]) == \
+        ("2030-04-01T15:00:00.000Z", "2030-04-15T17:00:00.000Z"), offer
+    r = server.request("PUT", f"/api/v1/ats/offers/{offer['id']}", token=user.token,
+                       body={"start_date": "2030-06-01"})
+    assert r.status == 200 and r.body["start_date"] == "2030-05-31T22:00:00.000Z", r
+    r = server.post("/api/v1/ats/notes", token=user.token, body={
+        "job_id": job["id"], "content": "Call Dana back", "requires_follow_up": True,
+        "follow_up_date": "2030-01-10T09:00"})
+    assert r.status == 201 and r.body["follow_up_date"] == "2030-01-10T08:00:00.000Z", r
+    assert_error(server.request("PUT", f"/api/v1/ats/offers/{offer['id']}", token=user.token,
+                                body={"start_date": "1899-12-31"}), 422, "invalid_field",
+                 "start_date")
+    listed = server.get(f"/api/v1/ats/jobs/{job['id']}/offers", token=user.token).body
+    assert listed[0]["start_date"] == "2030-05-31T22:00:00.000Z", listed
+
+
 def test_offer_refusals(server, user):
     job = to_interviewing(server, user.token)
     jid = job["id"]

@@ -363,10 +363,6 @@ def test_schedule_times_in_every_form(server, user):
         assert ISO_MS_Z.match(iv["scheduled_date"]), iv
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: scheduled_date without a zone is read as UTC whatever users.timezone "
-    "says (interviews_api.c passes tz_offset_min 0 to api_doc_parse): "
-    "2027-01-15T14:30 for a Europe/Berlin user is stored as 14:30Z, not 13:30Z"))
 def test_datetime_local_in_the_users_zone(server, user):
     """The dashboard's datetime-local value is the user's wall-clock time:
     with the user's zone set to Europe/Berlin, 14:30 in January is 13:30Z
@@ -384,6 +380,72 @@ def test_datetime_local_in_the_users_zone(server, user):
         iv = schedule(server, user.token, job_id=job["id"], interview_type="technical",
                       scheduled_date=sent)
         assert iv["scheduled_date"] == want, (sent, iv["scheduled_date"])
+
+
+def test_datetime_local_across_dst_changes(server, user):
+    """A wall-clock time skipped by the spring change moves forward by the
+    gap; one that occurs twice in autumn is the first (summer time) one:
+    the rule the follow-up sequences use too."""
+    uid = user_id(server.port, user.token)
+    psql(f"UPDATE users SET timezone = 'Europe/Berlin' WHERE id = {uid}")
+    job = create_job(server, user.token)
+    for sent, want in [("2030-03-31T01:30", "2030-03-31T00:30:00.000Z"),
+                       ("2030-03-31T02:30", "2030-03-31T01:30:00.000Z"),
+                       ("2030-03-31T03:30", "2030-03-31T01:30:00.000Z"),
+                       ("2030-10-27T02:30", "2030-10-27T00:30:00.000Z"),
+                       ("2030-10-27T03:30", "2030-10-27T02:30:00.000Z"),
+                       ("2030-10-27T02:30:00+01:00", "2030-10-27T01:30:00.000Z")]:
+        iv = schedule(server, user.token, job_id=job["id"], interview_type="technical",
+                      scheduled_date=sent)
+        assert iv["scheduled_date"] == want, (sent, iv["scheduled_date"])
+
+
+def test_datetime_local_on_reschedule_and_in_lists(server, user):
+    """PATCH reads a zoneless scheduled_date in the user's zone too, and so
+    do the list's from and to."""
+    uid = user_id(server.port, user.token)
+    psql(f"UPDATE users SET timezone = 'America/New_York' WHERE id = {uid}")
+    job = create_job(server, user.token)
+    year = datetime.now(timezone.utc).year + 1
+    iv = schedule(server, user.token, job_id=job["id"], interview_type="technical",
+                  scheduled_date=f"{year}-01-15T09:00")
+    assert iv["scheduled_date"] == f"{year}-01-15T14:00:00.000Z", iv
+    r = server.request("PATCH", f"/api/v1/ats/interviews/{iv['id']}", token=user.token,
+                       body={"scheduled_date": f"{year}-07-15T09:00"})
+    assert r.status == 200 and r.body["scheduled_date"] == f"{year}-07-15T13:00:00.000Z", r
+
+    def listed(query):
+        r = server.get(f"/api/v1/ats/interviews?job_id={job['id']}&{query}", token=user.token)
+        assert r.status == 200, r
+        return [i["id"] for i in r.body]
+
+    assert listed(f"from={year}-07-15T09:00&to={year}-07-15T09:00") == [iv["id"]]
+    assert listed(f"from={year}-07-15T09:01") == []
+    assert listed(f"to={year}-07-15T08:59") == []
+    assert listed(f"from={year}-07-15T13:00:00Z&to={year}-07-15T13:00:00Z") == [iv["id"]]
+    assert_error(server.get("/api/v1/ats/interviews?from=1850-01-01T00:00", token=user.token),
+                 422, "invalid_field", "from")
+
+
+def test_datetime_local_refusals_and_unknown_stored_zone(server, user):
+    """A zoneless time the zone data cannot place is refused naming the
+    field; a zone the server cannot load (stored without the API) reads
+    zoneless times as UTC."""
+    uid = user_id(server.port, user.token)
+    psql(f"UPDATE users SET timezone = 'Europe/Berlin' WHERE id = {uid}")
+    job = create_job(server, user.token, status=["applied"])
+    seq = last_seq(server, user.token)
+    for sent in ("1850-01-01T10:00", "2250-01-01T10:00"):
+        r = server.post("/api/v1/ats/interviews", token=user.token, body={
+            "job_id": job["id"], "interview_type": "technical", "scheduled_date": sent})
+        err = assert_error(r, 422, "invalid_field", "scheduled_date")
+        assert "1900" in err["message"], err
+    assert replay(server.port, user.token, since=seq) == []
+    assert job_status(server, user.token, job["id"]) == "applied"
+    psql(f"UPDATE users SET timezone = 'Mars/Olympus_Mons' WHERE id = {uid}")
+    iv = schedule(server, user.token, job_id=job["id"], interview_type="technical",
+                  scheduled_date="2030-01-15T14:30")
+    assert iv["scheduled_date"] == "2030-01-15T14:30:00.000Z", iv
 
 
 @pytest.mark.parametrize("body,status,code,field", [

@@ -877,6 +877,48 @@ def test_snooze_fires_again_later(server, user):
     assert fired(uid)[f["id"]] == 3
 
 
+def test_zoneless_times_in_the_users_zone(server, user):
+    """due_date, snooze's until and the list's due_before / due_after
+    without a zone are the user's wall-clock time (Berlin: 09:00 is 08:00Z
+    in January, 07:00Z in July); with a zone they are taken as they are."""
+    uid = user_id(server.port, user.token)
+    psql(f"UPDATE users SET timezone = 'Europe/Berlin' WHERE id = {uid}")
+    year = server_now(server, user.token).year + 1
+    winter = one_off(server, user.token, subject="Winter", due_date=f"{year}-01-15T09:00")
+    summer = one_off(server, user.token, subject="Summer", due_at=f"{year}-07-15T09:00:00")
+    zoned = one_off(server, user.token, subject="Zoned", due_date=f"{year}-07-15T09:00:00Z")
+    assert [f["due_date"] for f in (winter, summer, zoned)] == \
+        [f"{year}-01-15T08:00:00.000Z", f"{year}-07-15T07:00:00.000Z",
+         f"{year}-07-15T09:00:00.000Z"]
+    r = server.post(f"/api/v1/followups/{winter['id']}/snooze", token=user.token,
+                    body={"until": f"{year}-02-01T18:30"})
+    assert r.status == 200 and r.body["due_date"] == f"{year}-02-01T17:30:00.000Z", r
+    r = server.post(f"/api/v1/followups/{summer['id']}/snooze", token=user.token,
+                    body={"until": f"{year}-08-01"})
+    assert r.status == 200 and r.body["due_date"] == f"{year}-07-31T22:00:00.000Z", r
+
+    def listed(query):
+        return [f["id"] for f in followups(server, user.token, **query)]
+
+    assert listed({"due_after": f"{year}-07-31T23:59", "due_before": f"{year}-08-01T00:01"}) \
+        == [summer["id"]]
+    assert listed({"due_after": f"{year}-07-15T09:00:00Z"}) == [zoned["id"], summer["id"]]
+    assert listed({"due_after": f"{year}-07-15T11:00"}) == [zoned["id"], summer["id"]]
+    assert listed({"due_after": f"{year}-07-15T11:01"}) == [summer["id"]]
+    assert listed({"due_before": f"{year}-02-01T18:31"}) == [winter["id"]]
+    assert listed({"due_before": f"{year}-02-01T18:30"}) == []
+    # A zoneless time the zone data cannot place is refused, nothing changes.
+    before = (table(uid), last_seq(server, user.token))
+    assert_error(server.post("/api/v1/followups", token=user.token,
+                             body={"subject": "x", "due_date": "1850-01-01T09:00"}),
+                 422, "invalid_field", "due_date")
+    assert_error(server.post(f"/api/v1/followups/{zoned['id']}/snooze", token=user.token,
+                             body={"until": "2250-01-01T09:00"}), 422, "invalid_field", "until")
+    assert_error(server.get("/api/v1/followups?due_before=1850-01-01", token=user.token),
+                 422, "invalid_field", "due_before")
+    assert (table(uid), last_seq(server, user.token)) == before
+
+
 # ---------------------------------------------------------------- refusals
 
 
