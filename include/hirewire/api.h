@@ -86,7 +86,8 @@ void api_root(struct http_req *req);
 void api_health(struct http_req *req);        /* GET /health */
 void api_integrations_health(struct http_req *req);
 void api_metrics(struct http_req *req);
-void api_me(struct http_req *req);
+void api_me(struct http_req *req);        /* GET /api/v1/me */
+void api_me_update(struct http_req *req); /* PATCH /api/v1/me {"timezone"} */
 void api_cache_stats(struct http_req *req);
 void api_cache_health(struct http_req *req);
 void api_cache_get(struct http_req *req);

@@ -11,6 +11,7 @@ const struct route api_routes[] = {
     {HTTP_GET, "/api/v1/integrations/health", api_integrations_health, ROUTE_PUBLIC},
 
     {HTTP_GET, "/api/v1/me", api_me, ROUTE_JSON},
+    {HTTP_PATCH, "/api/v1/me", api_me_update, ROUTE_JSON},
 
     {HTTP_GET, "/api/v1/cache/stats", api_cache_stats, ROUTE_JSON},
     {HTTP_GET, "/api/v1/cache/health", api_cache_health, ROUTE_JSON},

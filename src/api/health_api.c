@@ -1,4 +1,4 @@
-/* Health, metrics and identity.
+/* Health, metrics and identity (GET and PATCH /api/v1/me).
  *
  * Health is answered from real checks: a round trip to PostgreSQL through
  * the pool (so a dead pool shows as down even before a request fails), the
@@ -22,10 +22,13 @@
 #include "hirewire/err.h"
 #include "hirewire/http.h"
 #include "hirewire/jsonx.h"
+#include "hirewire/localtime.h"
 #include "hirewire/log.h"
 #include "hirewire/metrics.h"
 #include "hirewire/pg.h"
 #include "hirewire/redis.h"
+
+#include "api_doc.h"
 
 #define TICK_STALE_MS 5000
 
@@ -160,6 +163,10 @@ void api_metrics(struct http_req *req)
     free(text);
 }
 
+#define ME_COLUMNS                                                                                 \
+    "id, name, timezone, to_char(created_at AT TIME ZONE 'UTC', "                                  \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
 static void on_me(void *arg, int err, const PGresult *res)
 {
     struct http_req *req = arg;
@@ -185,10 +192,51 @@ void api_me(struct http_req *req)
     const char *params[1] = {id};
 
     snprintf(id, sizeof(id), "%" PRId64, http_req_user(req));
-    int rc = pg_query(http_req_app(req)->pg,
-                      "SELECT id, name, timezone, to_char(created_at AT TIME ZONE 'UTC', "
-                      "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM users WHERE id = $1",
-                      1, params, on_me, req);
+    int rc = pg_query(http_req_app(req)->pg, "SELECT " ME_COLUMNS " FROM users WHERE id = $1", 1,
+                      params, on_me, req);
     if (rc)
         api_store_error(req, rc, "reading the user");
+}
+
+static bool tz_valid(const char *tz)
+{
+    return localtime_tz_valid(tz);
+}
+
+/* The name is the account's handle, which the operator's commands name
+ * users by; it is not the user's to change. */
+static const struct api_doc_field me_fields[] = {
+    {"timezone", NULL, DOC_ENUM, 0, 0, false, tz_valid,
+     "the IANA time zones of the server's zone database, like Europe/Berlin or UTC", true},
+};
+
+/* PATCH /api/v1/me {"timezone"}: the zone that times without one are read in
+ * from now on (and that follow-up sequences place their days in). Times
+ * already stored keep their instant. */
+void api_me_update(struct http_req *req)
+{
+    json_t *body = http_req_json(req);
+    if (json_is_object(body) && json_object_get(body, "name")) {
+        api_error(req, HW_EVALIDATION, "name",
+                  "name is the account's handle; the operator sets it (hirewire user add)");
+        return;
+    }
+    json_t *doc = api_doc_read(req, me_fields, 1, false);
+    if (!doc)
+        return;
+    const char *tz = json_string_value(json_object_get(doc, "timezone"));
+    if (!tz) {
+        json_decref(doc);
+        api_error(req, HW_EVALIDATION, NULL, "nothing to change: give timezone");
+        return;
+    }
+    char id[24];
+    snprintf(id, sizeof(id), "%" PRId64, http_req_user(req));
+    const char *params[2] = {id, tz};
+    int rc = pg_query(http_req_app(req)->pg,
+                      "UPDATE users SET timezone = $2 WHERE id = $1 RETURNING " ME_COLUMNS, 2,
+                      params, on_me, req);
+    json_decref(doc);
+    if (rc)
+        api_store_error(req, rc, "changing the user");
 }
