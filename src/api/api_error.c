@@ -89,7 +89,10 @@ void api_error(struct http_req *req, int err, const char *field, const char *fmt
 
 void api_store_error(struct http_req *req, int err, const char *what)
 {
-    if (err == HW_EUNAVAIL || err == -EBUSY)
+    if (err == -EBUSY)
+        api_error(req, HW_EUNAVAIL, NULL,
+                  "the database is busy: too many statements are waiting; try again shortly");
+    else if (err == HW_EUNAVAIL)
         api_error(req, HW_EUNAVAIL, NULL, "the database is unavailable; try again shortly");
     else
         api_error(req, err == HW_EDB ? HW_EINTERNAL : err, NULL, "%s failed: %s", what,

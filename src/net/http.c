@@ -345,6 +345,9 @@ static void dispatch(struct http_req *req)
     rc = user_repo_auth(s->app->pg, req->token, on_auth, req);
     if (rc == HW_EUNAUTH)
         fail(req, HW_EUNAUTH, NULL, "the token is malformed");
+    else if (rc == -EBUSY)
+        fail(req, HW_EUNAVAIL, NULL,
+             "cannot check the credential: the database is busy; try again shortly");
     else if (rc)
         fail(req, HW_EUNAVAIL, NULL, "cannot check the credential: the database is unavailable");
 }

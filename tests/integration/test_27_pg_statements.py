@@ -6,9 +6,13 @@ The failures are made real inside PostgreSQL: a trigger of the test raises
 the deadlock's SQLSTATE, and a column is added to the jobs table while the
 server runs."""
 
+import os
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
-from conftest import assert_error
+from conftest import assert_error, base_env, poll
 from dbutil import psql
 from wsutil import metrics, user_id
 
@@ -131,3 +135,44 @@ def test_statement_errors_are_still_errors(server, user):
     r = server.get("/api/v1/jobs/0", token=user.token)
     assert r.status in (404, 422), r
     assert_error(server.get("/api/v1/jobs/999999999", token=user.token), 404, "not_found")
+
+
+def test_queue_full_is_a_clear_503(start_server, user):
+    """One connection, two statements may wait: while a psql session holds
+    the user's row, the save that waits for it holds the connection, and
+    what does not fit in the queue is refused at once with 503, Retry-After
+    and a sentence that says why. Nothing refused is half done, and the
+    server serves normally once the row is free."""
+    srv = start_server(env=base_env(HIREWIRE_PG_POOL_SIZE=1, HIREWIRE_PG_QUEUE_MAX=2))
+    uid = user_id(srv.port, user.token)
+    holder = subprocess.Popen(
+        ["psql", os.environ["HIREWIRE_PG_CONNINFO"], "-X", "-q", "-v", "ON_ERROR_STOP=1"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    holder.stdin.write(f"BEGIN; SELECT 1 FROM users WHERE id = {uid} FOR UPDATE; "
+                       "SELECT pg_sleep(4); COMMIT;\n")
+    holder.stdin.close()
+    try:
+        poll(lambda: psql("SELECT count(*) FROM pg_stat_activity "
+                          "WHERE wait_event = 'PgSleep'") != "0", 30, what="the row held")
+
+        def save(i):
+            return srv.post("/api/v1/jobs", token=user.token, body={
+                "company": "Hooli", "job_title": f"Engineer {i}",
+                "job_url": f"https://example.com/queue/{i}"})
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(save, range(8)))
+    finally:
+        assert holder.wait(timeout=60) == 0, holder.stderr.read()
+    busy = [a for a in answers if a.status == 503]
+    created = [a for a in answers if a.status == 201]
+    assert len(busy) + len(created) == len(answers), answers
+    assert busy, answers
+    for a in busy:
+        assert a.headers.get("retry-after") == "1", a
+        assert a.body["error"]["code"] == "unavailable", a
+        assert "busy" in a.body["error"]["message"], a
+    assert int(psql(f"SELECT count(*) FROM jobs WHERE user_id = {uid}")) == len(created)
+    assert metrics(srv.port)["hirewire_pg_queue_full_total"] >= 1
+    r = srv.post("/api/v1/jobs", token=user.token,
+                 body={"company": "Hooli", "job_title": "After", "job_url": "https://example.com/q"})
+    assert r.status == 201, r
