@@ -18,6 +18,7 @@
 #include "hirewire/config.h"
 #include "hirewire/err.h"
 #include "hirewire/jsonx.h"
+#include "hirewire/localtime.h"
 #include "hirewire/log.h"
 #include "hirewire/migrate.h"
 #include "hirewire/user_repo.h"
@@ -34,6 +35,7 @@ struct cmd_args {
     bool help;
     bool print_config;
     const char *label;
+    const char *timezone;
 };
 
 static const char usage_main[] =
@@ -42,7 +44,7 @@ static const char usage_main[] =
     "commands:\n"
     "  serve             run the server (applies migrations first)\n"
     "  migrate           apply pending database migrations and exit\n"
-    "  user add NAME     create a user and print its first API token\n"
+    "  user add NAME     create a user and print its first API token (--timezone ZONE)\n"
     "  user list         list users\n"
     "  token new USER    create another token for USER (name or id) and print it\n"
     "  token list USER   list USER's tokens\n"
@@ -63,8 +65,11 @@ static const struct {
               "  --print-config  print the effective settings as JSON (secrets hidden) and exit\n"},
     {"migrate", "usage: hirewire migrate [--KEY VALUE ...]\n"
                 "Applies pending database migrations, each in its own transaction, and exits.\n"},
-    {"user", "usage: hirewire user add NAME | hirewire user list\n"
-             "  add NAME   create a user; prints its API token once, on one line\n"
+    {"user", "usage: hirewire user add NAME [--timezone ZONE] | hirewire user list\n"
+             "  add NAME   create a user; prints its API token once, on one line. --timezone:\n"
+             "             the IANA zone (Europe/Berlin) that the user's times without a zone\n"
+             "             are read in, UTC if not given; the user can change it later\n"
+             "             (PATCH /api/v1/me)\n"
              "  list       print id, name, creation time and live tokens of every user\n"},
     {"token", "usage: hirewire token new USER [--label TEXT] | token list USER | token revoke ID\n"
               "  new USER     create a token for USER (name or id); prints it once, on one line\n"
@@ -112,6 +117,10 @@ static int split_args(int argc, char **argv, struct cmd_args *a)
             a->label = argv[++i];
         } else if (strncmp(argv[i], "--label=", 8) == 0) {
             a->label = argv[i] + 8;
+        } else if (strcmp(argv[i], "--timezone") == 0 && i + 1 < argc) {
+            a->timezone = argv[++i];
+        } else if (strncmp(argv[i], "--timezone=", 11) == 0) {
+            a->timezone = argv[i] + 11;
         } else {
             a->flags[a->nflags++] = argv[i];
         }
@@ -213,15 +222,27 @@ static int cmd_user(struct cmd_args *a, struct config *cfg)
 
     bool add = a->npos == 3 && strcmp(a->pos[1], "add") == 0;
     bool list = a->npos == 2 && strcmp(a->pos[1], "list") == 0;
-    if (!add && !list) {
+    if ((!add && !list) || (list && a->timezone)) {
         fputs(helps[2].help, stderr);
         return EXIT_USAGE;
+    }
+    if (a->timezone) {
+        /* The server reads the zone the same way when it converts times. */
+        bool known = localtime_tz_valid(a->timezone);
+        localtime_global_cleanup();
+        if (!known) {
+            fprintf(stderr,
+                    "hirewire: unknown time zone \"%.80s\": give an IANA zone of the system's "
+                    "zone database, like Europe/Berlin or UTC\n",
+                    a->timezone);
+            return EXIT_USAGE;
+        }
     }
     PGconn *c = db_connect(cfg);
     if (!c)
         return 1;
     if (add) {
-        rc = user_repo_add(c, a->pos[2], &uid, token, sizeof(token), err, sizeof(err));
+        rc = user_repo_add(c, a->pos[2], a->timezone, &uid, token, sizeof(token), err, sizeof(err));
         if (rc == 0) {
             printf("%s\n", token);
             fprintf(stderr, "created user %s (id %lld)\n", a->pos[2], (long long)uid);

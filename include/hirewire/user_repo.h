@@ -27,9 +27,10 @@ void user_token_hash(const char *token, char hex[65]);
 bool user_token_valid(const char *token);
 
 /* Blocking, for the CLI. Each returns 0 or a negative error with a sentence in
- * err. A user is named by its name or its numeric id. */
-int user_repo_add(PGconn *c, const char *name, int64_t *user_id, char *token, size_t tokn,
-                  char *err, size_t errlen);
+ * err. A user is named by its name or its numeric id. user_repo_add's
+ * timezone (checked by the caller) may be NULL: UTC. */
+int user_repo_add(PGconn *c, const char *name, const char *timezone, int64_t *user_id,
+                  char *token, size_t tokn, char *err, size_t errlen);
 int user_repo_token_new(PGconn *c, const char *user, const char *label, int64_t *token_id,
                         char *token, size_t tokn, char *err, size_t errlen);
 int user_repo_token_revoke(PGconn *c, int64_t token_id, char *err, size_t errlen);

@@ -132,10 +132,11 @@ static const char *user_id_param(const char *user, char buf[24])
 #define USER_MATCH                                                                                 \
     "SELECT id FROM users WHERE name = $1 OR id = $2::bigint ORDER BY (name = $1) DESC LIMIT 1"
 
-int user_repo_add(PGconn *c, const char *name, int64_t *user_id, char *token, size_t tokn,
-                  char *err, size_t errlen)
+int user_repo_add(PGconn *c, const char *name, const char *timezone, int64_t *user_id,
+                  char *token, size_t tokn, char *err, size_t errlen)
 {
-    static const char sql[] = "WITH u AS (INSERT INTO users (name) VALUES ($1) RETURNING id) "
+    static const char sql[] = "WITH u AS (INSERT INTO users (name, timezone) "
+                              "VALUES ($1, coalesce($3::text, 'UTC')) RETURNING id) "
                               "INSERT INTO api_tokens (user_id, token_hash) "
                               "SELECT id, $2::text FROM u RETURNING user_id";
     char hex[65];
@@ -145,8 +146,8 @@ int user_repo_add(PGconn *c, const char *name, int64_t *user_id, char *token, si
         return rc;
     }
     user_token_hash(token, hex);
-    const char *params[2] = {name, hex};
-    PGresult *res = PQexecParams(c, sql, 2, NULL, params, NULL, NULL, 0);
+    const char *params[3] = {name, hex, timezone};
+    PGresult *res = PQexecParams(c, sql, 3, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         char what[128];
         snprintf(what, sizeof what, "cannot add user %.64s", name);

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from conftest import TOKEN_RE, base_env, check_clean_cli, new_user, run_cli, unique_name
+from dbutil import psql
 
 
 def cli(*args, env=None):
@@ -58,6 +59,35 @@ def test_user_add_prints_only_the_token():
     assert proc.returncode == 0, proc.stderr
     assert TOKEN_RE.match(proc.stdout.rstrip("\n")), repr(proc.stdout)
     assert proc.stdout.count("\n") == 1, repr(proc.stdout)
+
+
+@pytest.mark.parametrize("flag", [["--timezone", "Europe/Berlin"], ["--timezone=Europe/Berlin"]])
+def test_user_add_with_a_time_zone(flag):
+    name = unique_name("tz")
+    proc = cli("user", "add", name, *flag)
+    assert proc.returncode == 0, proc.stderr
+    assert TOKEN_RE.match(proc.stdout.rstrip("\n")), repr(proc.stdout)
+    assert psql(f"SELECT timezone FROM users WHERE name = '{name}'") == "Europe/Berlin"
+
+
+def test_user_add_without_a_time_zone_is_utc():
+    u = new_user("tz")
+    assert psql(f"SELECT timezone FROM users WHERE name = '{u.name}'") == "UTC"
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "europe/berlin", "../../etc/passwd",
+                                  "posix/Europe/Berlin", "", "Europe"])
+def test_user_add_with_an_unknown_time_zone_adds_nobody(zone):
+    name = unique_name("tz")
+    proc = cli("user", "add", name, "--timezone", zone)
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert proc.stdout == "" and "time zone" in proc.stderr, proc.stderr
+    assert psql(f"SELECT count(*) FROM users WHERE name = '{name}'") == "0"
+
+
+def test_timezone_is_only_for_user_add():
+    proc = cli("user", "list", "--timezone", "UTC")
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
 
 
 def test_user_add_duplicate_fails():
