@@ -8,6 +8,9 @@
  *   wsload save   --url ws://... [--conns N] [--rate R] [--duration S] [--warmup S]
  *                 [--http HOST:PORT] [--token T | --tokens T1,T2,...] [--http-conns P]
  *                 [--http-conns-max M] [--drain S] [--server-pid PID] [--pg-pid PID]
+ *   wsload followup --url ws://...?channels=followups --tokens T1,T2,... --expect N
+ *                 --due-at MS [--conns N] [--timeout S] [--grace S] [--connect-rate C]
+ *                 [--server-pid PID] [--pg-pid PID]
  *
  * fanout opens N subscribers (C per second, all before anything is measured),
  * posts bench.tick events at R per second for S seconds over keep-alive HTTP
@@ -24,6 +27,11 @@
  * several, a subscriber or a few each, and POST /api/v1/jobs/process of a new
  * job at R per second in all; each save's job.created frame is timed from the
  * moment its POST was written.
+ *
+ * followup is the follow-up scheduler's firing (wsload_followup.c): N
+ * follow-ups that scripts/bench wrote to the database, all due at one
+ * moment, each timed from its due_date to its followup.due frame on its
+ * user's subscriber, each of which must arrive exactly once.
  *
  * The generator shares the machine with the server, so the receive path is
  * made to cost little: one shared read buffer for all sockets (a connection
@@ -53,7 +61,6 @@
 static void conn_fail(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void poster_connect(struct poster *p);
 static void post_pump(struct bench *b);
-static void finish(struct bench *b, int rc);
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -153,7 +160,7 @@ static double proc_tree_cpu(long pid)
     return sum;
 }
 
-static long proc_rss_kb(long pid)
+long proc_rss_kb(long pid)
 {
     char path[64], buf[4096];
     if (pid <= 0)
@@ -179,7 +186,7 @@ static double machine_cpu(void)
     return (double)busy / (double)sysconf(_SC_CLK_TCK);
 }
 
-static void take_snap(struct bench *b, struct snap *s)
+void take_snap(struct bench *b, struct snap *s)
 {
     s->t = uv_hrtime();
     s->self_cpu = self_cpu();
@@ -437,6 +444,8 @@ static void on_message(struct conn *c, unsigned op, const char *p, size_t len, u
     if (len > 6 && memcmp(p, "{\"id\":", 6) == 0) {
         if (c->b->o.mode == MODE_SAVE)
             save_event(c, p, len, now);
+        else if (c->b->o.mode == MODE_FOLLOWUP)
+            followup_event(c, p, len);
         else
             on_tick(c, p, len, now);
         return;
@@ -1075,7 +1084,9 @@ static void tick_connect(struct bench *b, uint64_t now)
         return;
     }
     b->first_err[0] = '\0';
-    if (b->o.mode == MODE_IDLE) {
+    if (b->o.mode == MODE_FOLLOWUP) {
+        followup_start(b, now);
+    } else if (b->o.mode == MODE_IDLE) {
         b->rss_ready = proc_rss_kb(b->o.server_pid);
         b->phase = PH_HOLD;
         b->phase_deadline = now + (uint64_t)(b->o.hold * NS_PER_S);
@@ -1191,6 +1202,8 @@ static uint64_t next_tick_ms(const struct bench *b, uint64_t now)
         uint64_t ms = b->phase_deadline > now ? (b->phase_deadline - now) / 1000000 + 1 : 1;
         return ms > 1000 ? 1000 : ms;
     }
+    case PH_WAIT:
+        return followup_next_tick_ms(b, now);
     case PH_DONE:
         break;
     }
@@ -1220,6 +1233,9 @@ static void on_tick_timer(uv_timer_t *t)
             finish(b, 0);
         }
         break;
+    case PH_WAIT:
+        followup_tick(b, now);
+        break;
     case PH_DONE:
         break;
     }
@@ -1246,8 +1262,7 @@ static void close_if_open(uv_handle_t *h)
         uv_close(h, NULL);
 }
 
-/* Stops the run: every handle is closed, uv_run then returns by itself. */
-static void finish(struct bench *b, int rc)
+void finish(struct bench *b, int rc)
 {
     if (b->phase == PH_DONE)
         return;
@@ -1402,6 +1417,10 @@ static void usage(void)
           "                [--duration S (20)] [--warmup S (3)] [--http HOST:PORT] [--token T]\n"
           "                [--tokens T1,T2,... (one user each)]\n"
           "                [--http-conns P (32)] [--http-conns-max M (256)] [--drain S]\n"
+          "                [--server-pid PID] [--pg-pid POSTMASTER_PID]\n"
+          "  wsload followup --url ws://HOST:PORT/PATH?channels=followups --tokens T1,T2,...\n"
+          "                --expect N --due-at MS_SINCE_EPOCH [--conns N (1 per user)]\n"
+          "                [--timeout S (90)] [--grace S (3)] [--connect-rate C]\n"
           "                [--server-pid PID] [--pg-pid POSTMASTER_PID]\n",
           stderr);
     exit(2);
@@ -1427,6 +1446,8 @@ static void parse_args(struct opts *o, int argc, char **argv)
         o->mode = MODE_IDLE;
     else if (strcmp(argv[1], "save") == 0)
         o->mode = MODE_SAVE;
+    else if (strcmp(argv[1], "followup") == 0)
+        o->mode = MODE_FOLLOWUP;
     else
         usage();
     o->connect_rate = 2000;
@@ -1435,6 +1456,8 @@ static void parse_args(struct opts *o, int argc, char **argv)
     o->hold = 2;
     o->rate = -1;
     o->duration = -1;
+    o->timeout = 90;
+    o->grace = 3;
     if (o->mode == MODE_SAVE) {
         /* A few dashboards watch one user's saves, which arrive from
          * several tabs: the answer to one save must not hold up the next. */
@@ -1480,13 +1503,24 @@ static void parse_args(struct opts *o, int argc, char **argv)
             o->server_pid = (long)num_arg(f, v, 1, 1e9);
         else if (strcmp(f, "--pg-pid") == 0)
             o->pg_pid = (long)num_arg(f, v, 1, 1e9);
+        else if (strcmp(f, "--expect") == 0)
+            o->expect = (long)num_arg(f, v, 1, 1e8);
+        else if (strcmp(f, "--due-at") == 0)
+            o->due_ms = (int64_t)num_arg(f, v, 1, 1e15);
+        else if (strcmp(f, "--timeout") == 0)
+            o->timeout = num_arg(f, v, 1, 86400);
+        else if (strcmp(f, "--grace") == 0)
+            o->grace = num_arg(f, v, 0, 3600);
         else
             die("unknown flag %s", f);
     }
-    if (!o->url || (o->conns <= 0 && o->mode != MODE_SAVE))
+    bool per_user = o->mode == MODE_SAVE || o->mode == MODE_FOLLOWUP;
+    if (!o->url || (o->conns <= 0 && !per_user))
         die("--url and --conns are required");
-    if (o->tokens && o->mode != MODE_SAVE)
-        die("--tokens is for save");
+    if (o->tokens && !per_user)
+        die("--tokens is for save and followup");
+    if (o->mode == MODE_FOLLOWUP && (!o->tokens || o->expect <= 0 || o->due_ms <= 0))
+        die("followup needs --tokens, --expect and --due-at");
     if (o->mode == MODE_FANOUT && (o->rate <= 0 || o->duration <= 0))
         die("fanout needs --rate and --duration");
     if (o->mode == MODE_SAVE && o->rate * (o->warmup + o->duration) > 1e7)
@@ -1542,7 +1576,7 @@ static void setup_addresses(struct bench *b)
     b->ws_path = slash ? slash : "/";
     if (strlen(b->ws_path) > 1500)
         die("--url: path too long");
-    if (b->o.mode == MODE_IDLE)
+    if (b->o.mode == MODE_IDLE || b->o.mode == MODE_FOLLOWUP)
         return;
     b->post_what = b->o.mode == MODE_SAVE ? "POST /api/v1/jobs/process" : "POST /api/v1/events";
     const char *h = b->o.http;
@@ -1589,7 +1623,7 @@ int main(int argc, char **argv)
         die("out of memory");
     parse_args(&b->o, argc, argv);
     setup_addresses(b);
-    if (b->o.mode == MODE_SAVE)
+    if (b->o.mode == MODE_SAVE || b->o.mode == MODE_FOLLOWUP)
         save_setup_users(b);
     b->prng = uv_hrtime() ^ ((uint64_t)getpid() << 32) ^ UINT64_C(0x9e3779b97f4a7c15);
     b->rbuf = malloc(READ_BUF_SIZE);
@@ -1609,10 +1643,12 @@ int main(int argc, char **argv)
         die("--server-pid %ld: cannot read /proc/%ld/stat", b->o.server_pid, b->o.server_pid);
     if (b->o.pg_pid > 0 && proc_tree_cpu(b->o.pg_pid) < 0)
         die("--pg-pid %ld: cannot read /proc/%ld/stat and its children", b->o.pg_pid, b->o.pg_pid);
-    if (b->o.mode != MODE_IDLE)
+    if (b->o.mode == MODE_FANOUT || b->o.mode == MODE_SAVE)
         posting_prepare(b);
     if (b->o.mode == MODE_SAVE)
         save_prepare(b);
+    if (b->o.mode == MODE_FOLLOWUP)
+        followup_prepare(b);
 
     if (uv_loop_init(&b->loop) != 0)
         die("uv_loop_init failed");
@@ -1635,6 +1671,8 @@ int main(int argc, char **argv)
         report_fanout(b);
     else if (b->o.mode == MODE_SAVE)
         save_report(b);
+    else if (b->o.mode == MODE_FOLLOWUP)
+        followup_report(b);
     else if (b->rc == 0 || b->interrupted)
         report_idle(b);
     fflush(stdout);
@@ -1650,6 +1688,7 @@ int main(int argc, char **argv)
     free(b->sent_at);
     free(b->posters);
     save_free(b);
+    followup_free(b);
     free(b->conns);
     free(b->rbuf);
     free(b);

@@ -1,6 +1,7 @@
 /*
  * wsload's state, shared by wsload.c (subscribers, HTTP posters, the fanout
- * and idle modes, the phases and main) and wsload_save.c (the save mode).
+ * and idle modes, the phases and main), wsload_save.c (the save mode) and
+ * wsload_followup.c (the followup mode).
  */
 #ifndef WSLOAD_H
 #define WSLOAD_H
@@ -27,7 +28,7 @@
 #define HIST_N (40 * HIST_SUB)     /* microseconds up to 2^48 */
 #define NS_PER_S 1000000000.0
 
-enum mode { MODE_FANOUT, MODE_IDLE, MODE_SAVE };
+enum mode { MODE_FANOUT, MODE_IDLE, MODE_SAVE, MODE_FOLLOWUP };
 
 enum phase {
     PH_CONNECT, /* opening subscribers */
@@ -35,6 +36,7 @@ enum phase {
     PH_FLUSH,   /* posting over, waiting for answers to posts in flight */
     PH_DRAIN,   /* waiting for the last deliveries */
     PH_HOLD,    /* idle: holding the connections open */
+    PH_WAIT,    /* followup: connected, waiting for the due frames */
     PH_DONE,
 };
 
@@ -47,7 +49,7 @@ struct opts {
     const char *url;
     const char *http;
     const char *token;
-    const char *tokens; /* save: comma-separated tokens, one per user */
+    const char *tokens; /* save, followup: comma-separated tokens, one per user */
     long conns;
     double rate;
     double duration;
@@ -58,7 +60,11 @@ struct opts {
     double drain;
     double hold;
     long server_pid;
-    long pg_pid; /* the PostgreSQL postmaster, whose backends are counted with it */
+    long pg_pid;    /* the PostgreSQL postmaster, whose backends are counted with it */
+    long expect;    /* followup: follow-ups due, numbered 0 .. expect - 1 */
+    int64_t due_ms; /* followup: their due time, ms since the epoch */
+    double timeout; /* followup: seconds after the due time before giving up */
+    double grace;   /* followup: seconds of watching for duplicates after the last */
 };
 
 struct hist {
@@ -173,11 +179,22 @@ struct bench {
     struct snap s0, s1;
     long rss_before, rss_ready, rss_hold;
     bool interrupted;
+
+    /* followup: one bit per follow-up number seen, and what the frames held */
+    uint8_t *fu_seen;
+    uint64_t fu_delivered, fu_early, fu_late, fu_wrong_due, fu_unreadable;
+    uint64_t fu_snap_at, fu_deadline, fu_all_at;  /* loop times (uv_hrtime) */
+    int64_t fu_ready_us, fu_first_us, fu_last_us; /* wall clock, us since the epoch */
+    bool fu_waiting, fu_timed_out;
 };
 
 /* wsload.c */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 double secs(uint64_t ns);
+long proc_rss_kb(long pid);
+void take_snap(struct bench *b, struct snap *s);
+/* Stops the run: every handle is closed, uv_run then returns by itself. */
+void finish(struct bench *b, int rc);
 bool find_uint(const char *p, size_t len, const char *key, size_t klen, uint64_t *out);
 void hist_add(struct hist *h, uint64_t us);
 double hist_ms(const struct hist *h, double q);
@@ -195,5 +212,14 @@ size_t save_request(struct bench *b, struct poster *p, uint64_t n);
 void save_answer(struct poster *p, int status, const char *body, size_t len);
 void save_event(struct conn *c, const char *p, size_t len, uint64_t now);
 void save_report(struct bench *b);
+
+/* wsload_followup.c */
+void followup_prepare(struct bench *b);
+void followup_free(struct bench *b);
+void followup_start(struct bench *b, uint64_t now);
+void followup_tick(struct bench *b, uint64_t now);
+uint64_t followup_next_tick_ms(const struct bench *b, uint64_t now);
+void followup_event(struct conn *c, const char *p, size_t len);
+void followup_report(struct bench *b);
 
 #endif
