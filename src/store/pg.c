@@ -68,6 +68,7 @@ struct pg_conn {
     PGconn *conn;
     uv_poll_t *poll; /* heap: an old one may still be closing when libpq moves sockets */
     int fd;
+    int armed;     /* the events c->poll watches, 0: stopped */
     bool flushing; /* PQflush returned 1: also wait for WRITABLE */
     uv_timer_t timer;
     struct pg_req *req;
@@ -366,15 +367,23 @@ static int conn_sync_socket(struct pg_conn *c)
     c->pg->handles++;
     c->poll = p;
     c->fd = fd;
+    c->armed = 0;
     return 0;
 }
 
+/* uv_poll_start re-registers the descriptor with epoll (one or two system
+ * calls) even when the events are those already watched, and a statement
+ * arms its connection at least twice: unchanged events are left alone. */
 static int conn_arm(struct pg_conn *c, int events)
 {
     int rc = conn_sync_socket(c);
     if (rc < 0)
         return rc;
-    return uv_poll_start(c->poll, events, conn_on_poll);
+    if (c->armed == events)
+        return 0;
+    rc = uv_poll_start(c->poll, events, conn_on_poll);
+    c->armed = rc < 0 ? 0 : events;
+    return rc;
 }
 
 static void conn_up(struct pg_conn *c)
@@ -656,8 +665,10 @@ static void conn_on_poll(uv_poll_t *h, int status, int events)
     /* On an error libuv has stopped the handle. libpq is driven as if the
      * socket were ready both ways so that it finds and reports the real
      * error (or moves on to the next host while connecting). */
-    if (status < 0)
+    if (status < 0) {
         events = UV_READABLE | UV_WRITABLE;
+        c->armed = 0;
+    }
     if (c->state == CONN_CONNECTING)
         conn_connect_step(c);
     else if (c->state == CONN_IDLE || c->state == CONN_BUSY)
