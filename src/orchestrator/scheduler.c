@@ -8,7 +8,11 @@
  * statement: whichever node claims a row fires it, once. After downtime the
  * first look finds everything overdue and fires it oldest first, marked
  * late. The timer never sleeps longer than a minute, so a follow-up
- * scheduled by a node that died meanwhile still fires on time within that. */
+ * scheduled by a node that died meanwhile still fires on time within that.
+ *
+ * A burst (a batch came back full: more are due) is fired by FIRE_PARALLEL
+ * statements at once; SKIP LOCKED hands each its own rows, and PostgreSQL
+ * works on them on as many cores. */
 #define LOG_MOD "scheduler"
 
 #include "hirewire/scheduler.h"
@@ -35,16 +39,20 @@
 #define LOOK_MAX_MS 60000
 #define RETRY_MS 1000
 #define LATE_MS 60000
+#define FIRE_PARALLEL 2
 
 struct scheduler {
     struct app *app;
     uv_timer_t timer;
     uint64_t armed_mono; /* loop time (uv_now) the timer fires at, 0 when not armed */
-    bool firing, again, stopping;
+    int busy;          /* statements in flight: firings and the look at the next due time */
+    bool again;        /* something came due while busy: fire once they are done */
+    bool stopping;
     struct metric *m_fired, *m_delay, *m_failed;
 };
 
 static void fire(struct scheduler *s);
+static void fire_one(struct scheduler *s);
 
 static void on_timer(uv_timer_t *t)
 {
@@ -81,13 +89,12 @@ void scheduler_note_due(struct scheduler *s, int64_t due_ms)
 static void on_next(void *arg, int err, const PGresult *res)
 {
     struct scheduler *s = arg;
-    s->firing = false;
+    s->busy--;
     if (err) {
         arm(s, clock_now_ms() + RETRY_MS);
         return;
     }
     if (s->again) {
-        s->again = false;
         fire(s);
         return;
     }
@@ -99,65 +106,74 @@ static void on_next(void *arg, int err, const PGresult *res)
 
 static void look_next(struct scheduler *s)
 {
-    if (pg_query(s->app->pg, followup_repo_sql_next_due, 0, NULL, on_next, s)) {
-        s->firing = false;
+    if (pg_query(s->app->pg, followup_repo_sql_next_due, 0, NULL, on_next, s) == 0)
+        s->busy++;
+    else
         arm(s, clock_now_ms() + RETRY_MS);
-    }
 }
 
 static void on_fired(void *arg, int err, const struct eventlog_result *r)
 {
     struct scheduler *s = arg;
     int64_t now = clock_now_ms();
+    s->busy--;
     for (size_t i = 0; i < r->n; i++) {
         bus_publish(s->app->bus, r->events[i]);
         metric_observe(s->m_delay, (double)(now - r->events[i]->created_ms) / 1000.0);
     }
     if (err) {
-        /* A deadlock or a lost connection: nothing was claimed. */
+        /* A lost connection or a failure: nothing of this batch was claimed. */
         metric_inc(s->m_failed);
         LOG_WARN("firing due follow-ups failed: %s; again in %d ms", err_str(err), RETRY_MS);
-        s->firing = false;
-        arm(s, now + RETRY_MS);
+        if (s->busy == 0)
+            arm(s, now + RETRY_MS);
         return;
     }
-    if (s->stopping) {
-        s->firing = false;
+    if (s->stopping)
         return;
-    }
     const PGresult *res = r->res;
     long fired = PQntuples(res) ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
     metric_add(s->m_fired, (double)fired);
     if (fired > 0)
         LOG_INFO("fired %ld due follow-ups and reminders", fired);
-    bool more = fired >= s->app->cfg->followup_batch || s->again;
-    s->again = false;
-    if (more && !s->stopping) {
-        s->firing = false;
-        fire(s);
+    if (fired >= s->app->cfg->followup_batch) {
+        while (s->busy < FIRE_PARALLEL && !s->stopping)
+            fire_one(s);
         return;
     }
-    look_next(s);
+    if (s->busy > 0)
+        return; /* the last statement of the burst to finish goes on */
+    if (s->again)
+        fire(s);
+    else
+        look_next(s);
 }
 
-static void fire(struct scheduler *s)
+/* Sends one firing statement. */
+static void fire_one(struct scheduler *s)
 {
-    if (s->stopping)
-        return;
-    if (s->firing) {
-        s->again = true;
-        return;
-    }
     char now[24], batch[16], late[16];
     snprintf(now, sizeof now, "%" PRId64, clock_now_ms());
     snprintf(batch, sizeof batch, "%d", s->app->cfg->followup_batch);
     snprintf(late, sizeof late, "%d", LATE_MS);
     const char *params[3] = {now, batch, late};
-    s->firing = true;
-    if (eventlog_exec(s->app->pg, 0, followup_repo_sql_fire, 3, params, on_fired, s)) {
-        s->firing = false;
+    if (eventlog_exec(s->app->pg, 0, followup_repo_sql_fire, 3, params, on_fired, s) == 0)
+        s->busy++;
+    else if (s->busy == 0)
         arm(s, clock_now_ms() + RETRY_MS);
+}
+
+/* Fires what is due now, or once the statements in flight are done. */
+static void fire(struct scheduler *s)
+{
+    if (s->stopping)
+        return;
+    if (s->busy > 0) {
+        s->again = true;
+        return;
     }
+    s->again = false;
+    fire_one(s);
 }
 
 void scheduler_poke(struct scheduler *s)
