@@ -80,7 +80,10 @@ const char followup_repo_sql_cancel[] =
 /* The scheduler: $1 now (ms), $2 batch. Claims due rows of any user, oldest
  * first, marks them fired (late when more than $3 ms overdue) and appends
  * each one's event to its user's log; users' rows are locked in id order so
- * that two nodes firing at once cannot deadlock. */
+ * that two nodes firing at once cannot deadlock. The claimed ids are looked
+ * up as an array: joined to the CTE instead, a table made of a burst of
+ * fired rows (dead versions the vacuum has not taken yet) looks small enough
+ * to the planner for a sequential scan per batch. */
 const char followup_repo_sql_fire[] =
     "WITH due AS (SELECT id FROM followups WHERE state = 'pending' "
     "AND due_at <= hw_from_ms($1::bigint) ORDER BY due_at, id LIMIT $2::int "
@@ -88,8 +91,8 @@ const char followup_repo_sql_fire[] =
     "f AS (UPDATE followups f SET state = CASE WHEN f.kind = 'reminder' AND EXISTS (SELECT 1 "
     "FROM interviews v WHERE v.id = f.interview_id AND v.scheduled_at <= hw_from_ms($1::bigint)) "
     "THEN 'cancelled' ELSE 'due' END, fired_at = hw_from_ms($1::bigint), "
-    "late = f.due_at < hw_from_ms($1::bigint - $3::bigint), updated_at = now() FROM due "
-    "WHERE f.id = due.id RETURNING f.*), "
+    "late = f.due_at < hw_from_ms($1::bigint - $3::bigint), updated_at = now() "
+    "WHERE f.id = ANY (ARRAY(SELECT id FROM due)) RETURNING f.*), "
     "x AS (SELECT f.*, j.job_title, j.company, v.interview_type, v.scheduled_at AS iv_at "
     "FROM f LEFT JOIN jobs j ON j.id = f.job_id LEFT JOIN interviews v ON v.id = f.interview_id), "
     "evs AS (SELECT x.user_id, row_number() OVER (PARTITION BY x.user_id ORDER BY x.due_at, x.id) "
