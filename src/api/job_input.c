@@ -28,7 +28,7 @@ enum kind {
     K_MONEY,  /* a number 0 .. 100 million */
     K_SCORE,  /* a number 0 .. 100 */
     K_BOOL,
-    K_TIME,   /* ISO-8601, stored as milliseconds */
+    K_TIME,   /* ISO-8601, stored as milliseconds; without a zone, in the user's */
     K_SOURCE, /* one of sources[] */
     K_STATUS, /* an application status or its alias, stored canonical */
     K_WORD,   /* a short token: job_type, remote_type, currency, ... */
@@ -192,7 +192,8 @@ static int put_salary(const struct field *f, json_t *v, json_t *doc, struct job_
     return 0;
 }
 
-static int put_value(const struct field *f, json_t *v, json_t *doc, struct job_input_error *e)
+static int put_value(const struct field *f, json_t *v, const char *tz, json_t *doc,
+                     struct job_input_error *e)
 {
     double x;
     if (f->kind == K_SALARY)
@@ -232,7 +233,11 @@ static int put_value(const struct field *f, json_t *v, json_t *doc, struct job_i
     case K_URL: return put_url(f, s, doc, e);
     case K_TIME: {
         int64_t ms;
-        if (clock_parse_iso(s, 0, &ms))
+        int rc = api_doc_time(s, tz, &ms);
+        if (rc == -ERANGE)
+            return fail(e, f->key, "%s without a time zone must be in the years 1900 to 2199",
+                        f->key);
+        if (rc)
             return fail(e, f->key, "%s must be an ISO-8601 time like 2026-11-23T09:00:00Z",
                         f->key);
         json_object_set_new(doc, f->key, json_integer(ms));
@@ -303,7 +308,20 @@ static int check_required(enum job_input_mode mode, json_t *doc, struct job_inpu
     return 0;
 }
 
-int job_input_parse(json_t *body, enum job_input_mode mode, json_t **doc_out,
+bool job_input_has_local_time(json_t *body)
+{
+    const char *key;
+    json_t *v;
+    bool alias;
+    json_object_foreach(body, key, v) {
+        const struct field *f = find_field(key, &alias);
+        if (f && f->kind == K_TIME && api_doc_time_is_local(json_string_value(v)))
+            return true;
+    }
+    return false;
+}
+
+int job_input_parse(json_t *body, enum job_input_mode mode, const char *tz, json_t **doc_out,
                     struct job_input_error *e)
 {
     const char *key;
@@ -334,7 +352,7 @@ int job_input_parse(json_t *body, enum job_input_mode mode, json_t **doc_out,
             int want = f->kind == K_SALARY ? 0 : alias ? 1 : 2;
             if (want != pass)
                 continue;
-            rc = put_value(f, v, doc, e);
+            rc = put_value(f, v, tz, doc, e);
             if (rc)
                 break;
         }

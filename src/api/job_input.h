@@ -2,6 +2,8 @@
 #ifndef HIREWIRE_API_JOB_INPUT_H
 #define HIREWIRE_API_JOB_INPUT_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "api_doc.h"
@@ -15,9 +17,13 @@ enum job_input_mode {
 #define job_input_error api_doc_error
 
 /* Builds the document the job statements read (keys are column names; times
- * in ms; url_key beside job_url) from a request body. Returns 0 and a new
- * reference in *doc, HW_EVALIDATION with e filled, or -ENOMEM. */
-int job_input_parse(json_t *body, enum job_input_mode mode, json_t **doc,
+ * in ms; url_key beside job_url) from a request body. Times without a zone
+ * are read in tz (NULL: UTC). Returns 0 and a new reference in *doc,
+ * HW_EVALIDATION with e filled, or -ENOMEM. */
+int job_input_parse(json_t *body, enum job_input_mode mode, const char *tz, json_t **doc,
                     struct job_input_error *e);
+
+/* Whether body has a time without a zone (which needs the user's zone). */
+bool job_input_has_local_time(json_t *body);
 
 #endif

@@ -150,7 +150,7 @@ static void on_key_taken(void *arg, int err, const PGresult *res)
     save_free(s);
 }
 
-static void save(struct http_req *req, enum job_input_mode mode)
+static void save(struct http_req *req, enum job_input_mode mode, const char *tz)
 {
     struct job_input_error e;
     json_t *doc = NULL;
@@ -161,7 +161,7 @@ static void save(struct http_req *req, enum job_input_mode mode)
                   "Idempotency-Key must be 1 to %d visible ASCII characters", IDEM_KEY_MAX);
         return;
     }
-    int rc = job_input_parse(http_req_json(req), mode, &doc, &e);
+    int rc = job_input_parse(http_req_json(req), mode, tz, &doc, &e);
     if (rc) {
         api_doc_reply_error(req, rc, &e);
         return;
@@ -195,14 +195,25 @@ static void save(struct http_req *req, enum job_input_mode mode)
     }
 }
 
+static void create_in(struct http_req *req, const char *tz)
+{
+    save(req, JOB_INPUT_CREATE, tz);
+}
+
+static void process_in(struct http_req *req, const char *tz)
+{
+    save(req, JOB_INPUT_PROCESS, tz);
+}
+
+/* The user's zone is read first only when a date comes without one. */
 void api_jobs_create(struct http_req *req)
 {
-    save(req, JOB_INPUT_CREATE);
+    api_doc_with_tz(req, job_input_has_local_time(http_req_json(req)), create_in);
 }
 
 void api_jobs_process(struct http_req *req)
 {
-    save(req, JOB_INPUT_PROCESS);
+    api_doc_with_tz(req, job_input_has_local_time(http_req_json(req)), process_in);
 }
 
 /* --- one job --- */
@@ -241,7 +252,7 @@ static const struct api_exec_opts patch_opts = {.status = 200,
                                                 .invalid_field = "salary_min",
                                                 .check = api_transition_refused};
 
-void api_jobs_patch(struct http_req *req)
+static void patch_in(struct http_req *req, const char *tz)
 {
     char uid[API_ID_LEN], id[API_ID_LEN], prev[400] = "{}";
     struct job_input_error e;
@@ -249,7 +260,7 @@ void api_jobs_patch(struct http_req *req)
 
     if (!api_id_param(req, "job", id))
         return;
-    int rc = job_input_parse(http_req_json(req), JOB_INPUT_PATCH, &doc, &e);
+    int rc = job_input_parse(http_req_json(req), JOB_INPUT_PATCH, tz, &doc, &e);
     if (rc) {
         api_doc_reply_error(req, rc, &e);
         return;
@@ -264,4 +275,9 @@ void api_jobs_patch(struct http_req *req)
     const char *params[4] = {uid, id, text, prev};
     api_exec(req, job_repo_sql_patch, 4, params, &patch_opts);
     free(text);
+}
+
+void api_jobs_patch(struct http_req *req)
+{
+    api_doc_with_tz(req, job_input_has_local_time(http_req_json(req)), patch_in);
 }

@@ -831,3 +831,34 @@ def test_other_users_job_is_not_found(server):
     assert theirs.status == 201 and theirs.body["id"] != jid, theirs
     assert get_job(server, owner.token, jid) == fields(job)
     assert replay(server.port, owner.token, since=seq) == []
+
+
+def test_job_dates_without_a_zone_in_the_users_zone(server):
+    """A deadline typed without a zone is the user's wall-clock time, on
+    save and on PATCH, DST included; dates with a zone are taken as they
+    are, and a user in UTC is unaffected."""
+    user = new_user("jobtz")
+    r = server.request("PATCH", "/api/v1/me", token=user.token,
+                       body={"timezone": "America/New_York"})
+    assert r.status == 200, r
+    r = server.post("/api/v1/jobs", token=user.token, body=job_body(
+        application_deadline="2027-01-15T17:00", posted_date="2027-01-10T09:00:00Z"))
+    assert r.status == 201, r
+    assert r.body["application_deadline"] == "2027-01-15T22:00:00.000Z", r.body
+    assert r.body["posted_date"] == "2027-01-10T09:00:00.000Z", r.body
+    r = server.request("PATCH", f"/api/v1/jobs/{r.body['id']}", token=user.token,
+                       body={"application_deadline": "2027-07-15T17:00"})
+    assert r.status == 200, r
+    assert r.body["application_deadline"] == "2027-07-15T21:00:00.000Z", r.body
+    r = server.post("/api/v1/jobs/process", token=user.token, body={
+        "jobTitle": "SRE", "company": "Initech", "jobUrl": "https://example.com/tz/1",
+        "application_deadline": "2027-03-01T12:00"})
+    assert r.status == 201, r
+    assert r.body["application_deadline"] == "2027-03-01T17:00:00.000Z", r.body
+    r = server.post("/api/v1/jobs", token=user.token,
+                    body=job_body(application_deadline="1850-01-01T00:00"))
+    assert_error(r, 422, "invalid_field", "application_deadline")
+    other = new_user("jobutc")
+    r = server.post("/api/v1/jobs", token=other.token,
+                    body=job_body(application_deadline="2027-01-15T17:00"))
+    assert r.status == 201 and r.body["application_deadline"] == "2027-01-15T17:00:00.000Z", r
