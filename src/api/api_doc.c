@@ -141,19 +141,27 @@ bool api_doc_has_local_time(json_t *body, const struct api_doc_field *fields, si
     return false;
 }
 
+int api_doc_time_field(const char *key, const char *s, const char *tz, int64_t *ms,
+                       struct api_doc_error *e)
+{
+    int rc = api_doc_time(s, tz, ms);
+    if (rc == -ERANGE)
+        return api_doc_fail(e, key, "%s without a time zone must be in the years 1900 to 2199",
+                            key);
+    if (rc)
+        return api_doc_fail(e, key, "%s must be an ISO-8601 time like 2026-11-23T09:00:00Z",
+                            key);
+    return 0;
+}
+
 static int put_time(const struct api_doc_field *f, const char *col, const char *s, const char *tz,
                     json_t *doc, struct api_doc_error *e)
 {
     int64_t ms;
-    int rc = api_doc_time(s, tz, &ms);
-    if (rc == -ERANGE)
-        return api_doc_fail(e, f->key, "%s without a time zone must be in the years 1900 to 2199",
-                            f->key);
-    if (rc)
-        return api_doc_fail(e, f->key, "%s must be an ISO-8601 time like 2026-11-23T09:00:00Z",
-                            f->key);
-    json_object_set_new(doc, col, json_integer(ms));
-    return 0;
+    int rc = api_doc_time_field(f->key, s, tz, &ms, e);
+    if (rc == 0)
+        json_object_set_new(doc, col, json_integer(ms));
+    return rc;
 }
 
 static int put_field(const struct api_doc_field *f, json_t *v, const char *tz, json_t *doc,
@@ -317,14 +325,10 @@ int api_doc_query_time(struct http_req *req, const char *name, const char *tz, i
     const char *v = http_req_query(req, name);
     if (!v || !*v)
         return 0;
-    int rc = api_doc_time(v, tz, out);
-    if (rc == -ERANGE) {
-        api_error(req, HW_EVALIDATION, name,
-                  "%s without a time zone must be in the years 1900 to 2199", name);
-        return -1;
-    }
+    struct api_doc_error e;
+    int rc = api_doc_time_field(name, v, tz, out, &e);
     if (rc) {
-        api_error(req, HW_EVALIDATION, name, "%s must be an ISO-8601 time", name);
+        api_doc_reply_error(req, rc, &e);
         return -1;
     }
     return 1;

@@ -64,6 +64,11 @@ int api_doc_parse(json_t *body, const struct api_doc_field *fields, size_t n, bo
  * zone other than UTC). */
 int api_doc_time(const char *s, const char *tz, int64_t *ms);
 
+/* api_doc_time() of field key's value s: 0, or HW_EVALIDATION with e naming
+ * key and saying what a time must look like. */
+int api_doc_time_field(const char *key, const char *s, const char *tz, int64_t *ms,
+                       struct api_doc_error *e);
+
 /* True when s is a valid ISO-8601 time without a zone (NULL: false). */
 bool api_doc_time_is_local(const char *s);
 

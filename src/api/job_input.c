@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "hirewire/ats.h"
-#include "hirewire/clock.h"
 #include "hirewire/err.h"
 #include "hirewire/jobnorm.h"
 
@@ -233,15 +232,10 @@ static int put_value(const struct field *f, json_t *v, const char *tz, json_t *d
     case K_URL: return put_url(f, s, doc, e);
     case K_TIME: {
         int64_t ms;
-        int rc = api_doc_time(s, tz, &ms);
-        if (rc == -ERANGE)
-            return fail(e, f->key, "%s without a time zone must be in the years 1900 to 2199",
-                        f->key);
-        if (rc)
-            return fail(e, f->key, "%s must be an ISO-8601 time like 2026-11-23T09:00:00Z",
-                        f->key);
-        json_object_set_new(doc, f->key, json_integer(ms));
-        return 0;
+        int rc = api_doc_time_field(f->key, s, tz, &ms, e);
+        if (rc == 0)
+            json_object_set_new(doc, f->key, json_integer(ms));
+        return rc;
     }
     case K_SOURCE:
         for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
