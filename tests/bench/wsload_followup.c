@@ -24,6 +24,8 @@
 #endif
 #include "wsload.h"
 
+#include "hirewire/clock.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,30 +42,6 @@ static int64_t wall_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static bool digits(const char *s, int n, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
 /* The frame's "due_date": "YYYY-MM-DDTHH:MM:SS.mmmZ" in ms since the epoch. */
 static bool find_due_ms(const char *p, size_t len, int64_t *out)
 {
@@ -77,15 +55,13 @@ static bool find_due_ms(const char *p, size_t len, int64_t *out)
     if (end - s < 26 || *s != '"')
         return false;
     s++;
-    unsigned y, mo, d, h, mi, se, ms;
-    if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-        !digits(s + 8, 2, &d) || s[10] != 'T' || !digits(s + 11, 2, &h) || s[13] != ':' ||
-        !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &se) || s[19] != '.' ||
-        !digits(s + 20, 3, &ms) || s[23] != 'Z' || mo < 1 || mo > 12 || d < 1 || d > 31)
+    const char *q = memchr(s, '"', (size_t)(end - s));
+    char iso[40];
+    if (!q || (size_t)(q - s) >= sizeof iso)
         return false;
-    int64_t days = days_from_civil(y, mo, d);
-    *out = ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)se * 1000 + ms;
-    return true;
+    memcpy(iso, s, (size_t)(q - s));
+    iso[q - s] = '\0';
+    return clock_parse_iso(iso, 0, out) == 0;
 }
 
 void followup_prepare(struct bench *b)
