@@ -8,6 +8,7 @@
  * whichever source it came from, and the error names that source. Adding a
  * setting is adding a field and a row; nothing else changes. */
 #include "hirewire/config.h"
+#include "hirewire/jsonx.h"
 #include "hirewire/log.h"
 
 #include <ctype.h>
@@ -316,15 +317,7 @@ static void config_value_repr(const struct config_key *k, const char *text, cons
         return;
     }
     json_t *tmp = text ? json_string(text) : NULL;
-    const json_t *v = text ? tmp : json;
-    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    if (!s)
-        snprintf(buf, n, "(unprintable)");
-    else if (strlen(s) > 64)
-        snprintf(buf, n, "%.60s...", s);
-    else
-        snprintf(buf, n, "%s", s);
-    free(s);
+    jsonx_repr(text ? tmp : json, 64, buf, n);
     json_decref(tmp);
 }
 

@@ -89,3 +89,14 @@ const char *jsonx_error_field(const json_error_t *jerr, char *field, size_t n)
     return field;
 }
 
+void jsonx_repr(const json_t *v, size_t max, char *buf, size_t n)
+{
+    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    if (!s)
+        snprintf(buf, n, "(unprintable)");
+    else if (strlen(s) > max)
+        snprintf(buf, n, "%.*s...", (int)(max > 4 ? max - 4 : 0), s);
+    else
+        snprintf(buf, n, "%s", s);
+    free(s);
+}

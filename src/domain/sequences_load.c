@@ -8,6 +8,7 @@
  * The parsed JSON tree is kept inside struct sequences and every string of
  * the public structs points into it: nothing is copied, and freeing the
  * object is one json_decref. */
+#include "hirewire/jsonx.h"
 #include "hirewire/sequences.h"
 #include "hirewire/utf8.h"
 #include "sequences_internal.h"
@@ -57,19 +58,6 @@ static __attribute__((format(printf, 2, 3))) void path_fmt(char *out, const char
         out[0] = '\0';
 }
 
-/* A value as an error sentence shows it: JSON, compact, cut short. */
-static void repr(const json_t *v, char *buf, size_t n)
-{
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!s)
-        snprintf(buf, n, "(unprintable)");
-    else if (strlen(s) > 48)
-        snprintf(buf, n, "%.44s...", s);
-    else
-        snprintf(buf, n, "%s", s);
-    free(s);
-}
-
 static int check_keys(struct parse *p, const char *path, json_t *obj, const char *const *allowed)
 {
     const char *key;
@@ -87,7 +75,7 @@ static int check_keys(struct parse *p, const char *path, json_t *obj, const char
             used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
                                      a == allowed ? "" : ", ", *a);
         json_t *k = json_string(key);
-        repr(k, shown, sizeof(shown));
+        jsonx_repr(k, 48, shown, sizeof(shown));
         json_decref(k);
         return parse_fail(p, path, "unknown key %s (allowed: %s)", shown, list);
     }
@@ -128,7 +116,7 @@ static int get_name(struct parse *p, const char *path, json_t *obj, const char *
         return rc;
     char field[PATH_MAX_LEN], shown[64];
     path_fmt(field, "%s.%s", path, key);
-    repr(json_object_get(obj, key), shown, sizeof(shown));
+    jsonx_repr(json_object_get(obj, key), 48, shown, sizeof(shown));
     return parse_fail(p, field, "%s must match ^[a-z][a-z0-9_]{0,47}$", shown);
 }
 
@@ -152,7 +140,7 @@ static int get_enum(struct parse *p, const char *path, json_t *obj, const char *
         used +=
             (size_t)snprintf(list + used, sizeof(list) - used, "%s\"%s\"", i ? ", " : "", names[i]);
     path_fmt(field, "%s.%s", path, key);
-    repr(json_object_get(obj, key), shown, sizeof(shown));
+    jsonx_repr(json_object_get(obj, key), 48, shown, sizeof(shown));
     return parse_fail(p, field, "%s is not one of %s", shown, list);
 }
 
@@ -321,7 +309,7 @@ static int parse_default(struct parse *p, json_t *root, const char *key,
         return rc;
     *out = sequences_find(s, name);
     char shown[64];
-    repr(json_object_get(root, key), shown, sizeof(shown));
+    jsonx_repr(json_object_get(root, key), 48, shown, sizeof(shown));
     if (!*out)
         return parse_fail(p, key, "%s is not a defined sequence", shown);
     if ((*out)->anchor != anchor)
