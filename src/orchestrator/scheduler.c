@@ -52,7 +52,7 @@ struct scheduler {
 };
 
 static void fire(struct scheduler *s);
-static void fire_one(struct scheduler *s);
+static bool fire_one(struct scheduler *s);
 
 static void on_timer(uv_timer_t *t)
 {
@@ -137,8 +137,8 @@ static void on_fired(void *arg, int err, const struct eventlog_result *r)
     if (fired > 0)
         LOG_INFO("fired %ld due follow-ups and reminders", fired);
     if (fired >= s->app->cfg->followup_batch) {
-        while (s->busy < FIRE_PARALLEL && !s->stopping)
-            fire_one(s);
+        while (s->busy < FIRE_PARALLEL && fire_one(s))
+            ;
         return;
     }
     if (s->busy > 0)
@@ -149,18 +149,22 @@ static void on_fired(void *arg, int err, const struct eventlog_result *r)
         look_next(s);
 }
 
-/* Sends one firing statement. */
-static void fire_one(struct scheduler *s)
+/* Sends one firing statement; false when it could not be sent (the timer
+ * is then armed for a retry unless another statement is still out). */
+static bool fire_one(struct scheduler *s)
 {
     char now[24], batch[16], late[16];
     snprintf(now, sizeof now, "%" PRId64, clock_now_ms());
     snprintf(batch, sizeof batch, "%d", s->app->cfg->followup_batch);
     snprintf(late, sizeof late, "%d", LATE_MS);
     const char *params[3] = {now, batch, late};
-    if (eventlog_exec(s->app->pg, 0, followup_repo_sql_fire, 3, params, on_fired, s) == 0)
+    if (eventlog_exec(s->app->pg, 0, followup_repo_sql_fire, 3, params, on_fired, s) == 0) {
         s->busy++;
-    else if (s->busy == 0)
+        return true;
+    }
+    if (s->busy == 0)
         arm(s, clock_now_ms() + RETRY_MS);
+    return false;
 }
 
 /* Fires what is due now, or once the statements in flight are done. */
