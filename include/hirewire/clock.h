@@ -3,6 +3,7 @@
 #ifndef HIREWIRE_CLOCK_H
 #define HIREWIRE_CLOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,5 +29,9 @@ int clock_format_iso(int64_t ms, char *buf, size_t n);
  * ("2026-11-22T12:00"). A time without zone is taken in tz_offset_min (minutes
  * east of UTC). Returns 0 or -EINVAL. */
 int clock_parse_iso(const char *s, int tz_offset_min, int64_t *ms_out);
+
+/* clock_parse_iso() that also tells whether s names its zone ("Z" or an
+ * offset). Without one, *ms_out is the wall-clock time read as UTC. */
+int clock_parse_iso_zoned(const char *s, int64_t *ms_out, bool *zoned);
 
 #endif

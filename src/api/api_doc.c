@@ -112,24 +112,25 @@ static int put_number(const struct api_doc_field *f, const char *col, json_t *v,
 
 int api_doc_time(const char *s, const char *tz, int64_t *ms)
 {
-    int64_t utc, shifted;
-    if (clock_parse_iso(s, 0, &utc))
+    int64_t t;
+    bool zoned;
+    if (clock_parse_iso_zoned(s, &t, &zoned))
         return -EINVAL;
-    /* A time that names its zone does not move with the default offset. */
-    if (!tz || strcmp(tz, "UTC") == 0 || clock_parse_iso(s, 60, &shifted) || shifted == utc) {
-        *ms = utc;
+    if (zoned || !tz || strcmp(tz, "UTC") == 0) {
+        *ms = t;
         return 0;
     }
-    int rc = localtime_to_utc(tz, utc, ms);
+    int rc = localtime_to_utc(tz, t, ms);
     if (rc == -EINVAL) /* a zone that no longer loads: as api_doc_with_tz() does */
-        *ms = utc;
+        *ms = t;
     return rc == -ERANGE ? rc : 0;
 }
 
 bool api_doc_time_is_local(const char *s)
 {
-    int64_t a, b;
-    return s && clock_parse_iso(s, 0, &a) == 0 && clock_parse_iso(s, 60, &b) == 0 && a != b;
+    int64_t t;
+    bool zoned;
+    return s && clock_parse_iso_zoned(s, &t, &zoned) == 0 && !zoned;
 }
 
 bool api_doc_has_local_time(json_t *body, const struct api_doc_field *fields, size_t n)

@@ -180,10 +180,11 @@ static bool parse_time(const char **p, int *hh, int *mi, int *ss, int *msec)
     return true;
 }
 
-int clock_parse_iso(const char *s, int tz_offset_min, int64_t *ms_out)
+static int parse_iso(const char *s, int tz_offset_min, int64_t *ms_out, bool *zoned)
 {
     if (!s || !ms_out || tz_offset_min <= -24 * 60 || tz_offset_min >= 24 * 60)
         return -EINVAL;
+    *zoned = false;
 
     const char *p = s;
     int y, mo, d;
@@ -201,7 +202,8 @@ int clock_parse_iso(const char *s, int tz_offset_min, int64_t *ms_out)
         p++;
         if (!parse_time(&p, &hh, &mi, &ss, &msec))
             return -EINVAL;
-        if (*p != '\0' && !parse_zone(&p, &offset))
+        *zoned = *p != '\0';
+        if (*zoned && !parse_zone(&p, &offset))
             return -EINVAL;
         if (*p != '\0')
             return -EINVAL;
@@ -211,4 +213,15 @@ int clock_parse_iso(const char *s, int tz_offset_min, int64_t *ms_out)
     *ms_out = days * MS_PER_DAY + (int64_t)hh * 3600000 + (int64_t)mi * 60000 + (int64_t)ss * 1000 +
               msec - (int64_t)offset * 60000;
     return 0;
+}
+
+int clock_parse_iso(const char *s, int tz_offset_min, int64_t *ms_out)
+{
+    bool zoned;
+    return parse_iso(s, tz_offset_min, ms_out, &zoned);
+}
+
+int clock_parse_iso_zoned(const char *s, int64_t *ms_out, bool *zoned)
+{
+    return parse_iso(s, 0, ms_out, zoned);
 }

@@ -101,6 +101,36 @@ static void test_parse_local_without_seconds(void **state)
     expect_parse("1969-12-31T23:59:59.999Z", 0, -1);
 }
 
+/* Whether a time names its zone, and what it reads as when it does not. */
+static void test_parse_zoned(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        bool zoned;
+        int64_t ms;
+    } cases[] = {
+        {"2027-01-15T14:30", false, 1800023400000},
+        {"2027-01-15", false, 1799971200000},
+        {"2027-01-15 14:30:00.500", false, 1800023400500},
+        {"2027-01-15T14:30:00Z", true, 1800023400000},
+        {"2027-01-15T14:30:00z", true, 1800023400000},
+        {"2027-01-15T14:30:00+01:00", true, 1800019800000},
+        {"2027-01-15T14:30:00-0400", true, 1800037800000},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t ms = 0;
+        bool zoned = !cases[i].zoned;
+        assert_int_equal(clock_parse_iso_zoned(cases[i].s, &ms, &zoned), 0);
+        assert_true(zoned == cases[i].zoned);
+        assert_int_equal(ms, cases[i].ms);
+    }
+    int64_t ms;
+    bool zoned;
+    assert_int_equal(clock_parse_iso_zoned("2027-01-15T14:30:00+", &ms, &zoned), -EINVAL);
+    assert_int_equal(clock_parse_iso_zoned("tomorrow", &ms, &zoned), -EINVAL);
+}
+
 static void test_leap_days(void **state)
 {
     (void)state;
@@ -210,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_parse_offsets), cmocka_unit_test(test_parse_local_without_seconds),
         cmocka_unit_test(test_leap_days),     cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_now_and_offset),
+        cmocka_unit_test(test_parse_zoned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
