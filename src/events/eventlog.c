@@ -419,7 +419,7 @@ int eventlog_mark_reacted(struct pg *pg, size_t n, const int64_t *users, const i
 {
     static const char sql[] =
         "UPDATE events e SET reacted_at = now(), claimed_until = NULL "
-        "FROM unnest($1::bigint[], $2::bigint[]) AS d(user_id, seq) "
+        "FROM unnest($1::bigint[], $2::bigint[]) AS d(user_id, seq), " PG_ASYNC_COMMIT " "
         "WHERE e.user_id = d.user_id AND e.seq = d.seq AND e.reacted_at IS NULL";
     if (n == 0 || !users || !seqs)
         return -EINVAL;

@@ -8,6 +8,7 @@
 #include "hirewire/job_repo.h"
 
 #include "hirewire/eventlog.h"
+#include "hirewire/pg.h"
 
 /* Field d->>name when the document has it, the current value otherwise. */
 #define PATCH_TEXT(col) #col " = CASE WHEN d ? '" #col "' THEN d->>'" #col "' ELSE j." #col " END, "
@@ -161,7 +162,7 @@ const char job_repo_sql_delete[] =
 /* The research module's part of a save: the job's company becomes a company
  * record of the user (made once per name_key) and the job points at it. */
 const char job_repo_sql_link_company[] =
-    "WITH j AS (SELECT id, company FROM jobs WHERE id = $2 AND user_id = $1), "
+    "WITH j AS (SELECT id, company FROM jobs, " PG_ASYNC_COMMIT " WHERE id = $2 AND user_id = $1), "
     "c AS (INSERT INTO companies (user_id, name, name_key) "
     "SELECT $1, j.company, hw_name_key(j.company) FROM j "
     "ON CONFLICT (user_id, name_key) DO NOTHING RETURNING id), "

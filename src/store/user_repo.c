@@ -320,12 +320,14 @@ int user_repo_auth(struct pg *pg, const char *token, user_auth_cb cb, void *arg)
 {
     /* Revocation takes effect on the next request because nothing is cached.
      * The use is recorded by the same statement, at most once a minute per
-     * token, so that busy tokens do not rewrite their row on every request.
+     * token, so that busy tokens do not rewrite their row on every request,
+     * and without waiting for the disk: a last use lost in a crash of
+     * PostgreSQL is harmless, and a request should not wait a flush for it.
      * The main query reads the snapshot from before the update, as every
      * part of one statement does, so it sees the row whether or not it was
      * touched. */
     static const char sql[] =
-        "WITH touch AS (UPDATE api_tokens SET last_used_at = now() "
+        "WITH touch AS (UPDATE api_tokens SET last_used_at = now() FROM " PG_ASYNC_COMMIT " "
         "  WHERE token_hash = $1 AND revoked_at IS NULL "
         "    AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')) "
         "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL";
