@@ -24,6 +24,7 @@
 #include "hirewire/eventlog.h"
 #include "hirewire/http.h"
 #include "hirewire/hub.h"
+#include "hirewire/localtime.h"
 #include "hirewire/log.h"
 #include "hirewire/metrics.h"
 #include "hirewire/orchestrator.h"
@@ -61,6 +62,56 @@ uint64_t app_today(struct app *app, enum app_today which)
 {
     roll_day(app);
     return app->today[which];
+}
+
+/* --- time zones, read off the loop --- */
+
+struct zone_load {
+    uv_work_t work;
+    app_zone_cb cb;
+    void *arg;
+    bool known;
+    char tz[LOCALTIME_TZ_MAX + 1];
+};
+
+static void zone_load_work(uv_work_t *w)
+{
+    struct zone_load *z = w->data;
+    z->known = localtime_tz_valid(z->tz);
+}
+
+/* Also after a cancel at shutdown (status UV_ECANCELED): the caller still
+ * hears back, and a zone that did not load is unknown. */
+static void zone_load_done(uv_work_t *w, int status)
+{
+    struct zone_load *z = w->data;
+    z->cb(z->arg, status == 0 && z->known);
+    free(z);
+}
+
+int app_zone_load(struct app *app, const char *tz, app_zone_cb cb, void *arg)
+{
+    if (!tz || strlen(tz) > LOCALTIME_TZ_MAX) {
+        cb(arg, false);
+        return 0;
+    }
+    if (localtime_tz_loaded(tz)) {
+        cb(arg, true);
+        return 0;
+    }
+    struct zone_load *z = calloc(1, sizeof *z);
+    if (!z)
+        return -ENOMEM;
+    z->work.data = z;
+    z->cb = cb;
+    z->arg = arg;
+    memcpy(z->tz, tz, strlen(tz) + 1);
+    int rc = uv_queue_work(app->loop, &z->work, zone_load_work, zone_load_done);
+    if (rc < 0) {
+        free(z);
+        return rc == UV_ENOMEM ? -ENOMEM : rc;
+    }
+    return 0;
 }
 
 /* --- steps --- */

@@ -77,4 +77,11 @@ int app_serve(const struct config *cfg);
 void app_count_today(struct app *app, enum app_today which, uint64_t n);
 uint64_t app_today(struct app *app, enum app_today which);
 
+/* Makes zone tz loaded (localtime_tz_loaded) before cb(arg, known) runs on
+ * the loop: at once when it already is, else after a libuv worker thread has
+ * read it from the zone database, so that the loop reads no zoneinfo file.
+ * known is localtime_tz_valid(tz). Returns 0, or -ENOMEM without calling cb. */
+typedef void (*app_zone_cb)(void *arg, bool known);
+int app_zone_load(struct app *app, const char *tz, app_zone_cb cb, void *arg);
+
 #endif

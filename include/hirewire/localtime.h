@@ -35,6 +35,10 @@
  * false. Loads (and caches) the zone. */
 bool localtime_tz_valid(const char *tz);
 
+/* True when tz is "UTC" or a zone the cache holds now: the functions here
+ * then read no file for it (until it is evicted). Never loads anything. */
+bool localtime_tz_loaded(const char *tz);
+
 /* *local_ms = the wall-clock time in tz at the instant utc_ms. Returns 0,
  * -EINVAL (unknown zone, NULL argument) or -ERANGE (utc_ms out of range). A
  * zone that cannot be loaded for any reason, memory included, is unknown. */

@@ -272,29 +272,42 @@ json_t *api_doc_read(struct http_req *req, const struct api_doc_field *fields, s
 struct tz_read {
     struct http_req *req;
     api_doc_tz_cb cb;
+    char tz[LOCALTIME_TZ_MAX + 1];
 };
+
+static void on_zone(void *arg, bool known)
+{
+    struct tz_read *t = arg;
+    if (!known)
+        LOG_WARN("user=%" PRId64 " msg=\"unknown time zone, times read as UTC\"",
+                 http_req_user(t->req));
+    t->cb(t->req, known ? t->tz : NULL);
+    free(t);
+}
 
 static void on_tz(void *arg, int err, const PGresult *res)
 {
     struct tz_read *t = arg;
     struct http_req *req = t->req;
-    api_doc_tz_cb cb = t->cb;
-    free(t);
-    if (err) {
-        api_store_error(req, err, "reading the user's time zone");
+    if (err || PQntuples(res) != 1) {
+        free(t);
+        if (err)
+            api_store_error(req, err, "reading the user's time zone");
+        else
+            api_error(req, HW_ENOTFOUND, NULL, "the user no longer exists");
         return;
     }
-    if (PQntuples(res) != 1) {
-        api_error(req, HW_ENOTFOUND, NULL, "the user no longer exists");
+    /* Longer than any zone name: the column has no such limit, and the
+     * copy must not turn it into a shorter, valid one. */
+    if (PQgetlength(res, 0, 0) > LOCALTIME_TZ_MAX) {
+        on_zone(t, false);
         return;
     }
-    const char *tz = PQgetvalue(res, 0, 0);
-    if (!localtime_tz_valid(tz)) {
-        LOG_WARN("user=%" PRId64 " msg=\"unknown time zone, times read as UTC\"",
-                 http_req_user(req));
-        tz = NULL;
+    snprintf(t->tz, sizeof t->tz, "%s", PQgetvalue(res, 0, 0));
+    if (app_zone_load(http_req_app(req), t->tz, on_zone, t)) {
+        free(t);
+        api_error(req, -ENOMEM, NULL, "out of memory");
     }
-    cb(req, tz);
 }
 
 void api_doc_with_tz(struct http_req *req, bool need, api_doc_tz_cb cb)

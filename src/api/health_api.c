@@ -198,17 +198,45 @@ void api_me(struct http_req *req)
         api_store_error(req, rc, "reading the user");
 }
 
-static bool tz_valid(const char *tz)
+/* Whether the zone exists is known only once it is loaded, which happens
+ * off the loop (app_zone_load); the field check only bounds the length. */
+static bool tz_short(const char *tz)
 {
-    return localtime_tz_valid(tz);
+    return strlen(tz) <= LOCALTIME_TZ_MAX;
 }
 
 /* The name is the account's handle, which the operator's commands name
  * users by; it is not the user's to change. */
 static const struct api_doc_field me_fields[] = {
-    {"timezone", NULL, DOC_ENUM, 0, 0, false, tz_valid,
+    {"timezone", NULL, DOC_ENUM, 0, 0, false, tz_short,
      "the IANA time zones of the server's zone database, like Europe/Berlin or UTC", true},
 };
+
+struct me_change {
+    struct http_req *req;
+    char tz[LOCALTIME_TZ_MAX + 1];
+};
+
+static void on_me_zone(void *arg, bool known)
+{
+    struct me_change *m = arg;
+    struct http_req *req = m->req;
+    if (!known) {
+        api_error(req, HW_EVALIDATION, "timezone", "timezone must be one of %s",
+                  me_fields[0].expect);
+        free(m);
+        return;
+    }
+    char id[24];
+    snprintf(id, sizeof(id), "%" PRId64, http_req_user(req));
+    const char *params[2] = {id, m->tz};
+    int rc = pg_query(http_req_app(req)->pg,
+                      "UPDATE users SET timezone = $2 WHERE id = $1 RETURNING " ME_COLUMNS, 2,
+                      params, on_me, req);
+    free(m);
+    if (rc)
+        api_store_error(req, rc, "changing the user");
+}
 
 /* PATCH /api/v1/me {"timezone"}: the zone that times without one are read in
  * from now on (and that follow-up sequences place their days in). Times
@@ -230,13 +258,17 @@ void api_me_update(struct http_req *req)
         api_error(req, HW_EVALIDATION, NULL, "nothing to change: give timezone");
         return;
     }
-    char id[24];
-    snprintf(id, sizeof(id), "%" PRId64, http_req_user(req));
-    const char *params[2] = {id, tz};
-    int rc = pg_query(http_req_app(req)->pg,
-                      "UPDATE users SET timezone = $2 WHERE id = $1 RETURNING " ME_COLUMNS, 2,
-                      params, on_me, req);
+    struct me_change *m = malloc(sizeof *m);
+    if (!m) {
+        json_decref(doc);
+        api_error(req, -ENOMEM, NULL, "out of memory");
+        return;
+    }
+    m->req = req;
+    snprintf(m->tz, sizeof m->tz, "%s", tz);
     json_decref(doc);
-    if (rc)
-        api_store_error(req, rc, "changing the user");
+    if (app_zone_load(http_req_app(req), m->tz, on_me_zone, m)) {
+        free(m);
+        api_error(req, -ENOMEM, NULL, "out of memory");
+    }
 }

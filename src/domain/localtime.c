@@ -234,6 +234,18 @@ bool localtime_tz_valid(const char *tz)
     return rc == 0;
 }
 
+bool localtime_tz_loaded(const char *tz)
+{
+    if (!tz || strcmp(tz, "UTC") == 0)
+        return tz != NULL;
+    bool found = false;
+    pthread_mutex_lock(&zones_lock);
+    for (size_t i = 0; i < zones_n && !found; i++)
+        found = strcmp(zones[i].name, tz) == 0;
+    pthread_mutex_unlock(&zones_lock);
+    return found;
+}
+
 int localtime_from_utc(const char *tz, int64_t utc_ms, int64_t *local_ms)
 {
     if (!local_ms)

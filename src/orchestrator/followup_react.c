@@ -25,6 +25,7 @@
 #include "hirewire/event.h"
 #include "hirewire/eventlog.h"
 #include "hirewire/followup_repo.h"
+#include "hirewire/localtime.h"
 #include "hirewire/log.h"
 #include "hirewire/orchestrator.h"
 #include "hirewire/pg.h"
@@ -41,6 +42,11 @@ struct plan {
     int64_t job, interview;
     struct pgarray origin, kind, seq, step, type, prio, subject, message, due;
     char job_s[24], iv_s[24];
+    /* The context statement, to read again once its zone is loaded. */
+    const char *ctx_sql;
+    int64_t ctx_id;
+    pg_result_cb ctx_cb;
+    bool zone_tried;
 };
 
 static void plan_free(struct plan *p)
@@ -150,6 +156,36 @@ static const char *tz_of(const PGresult *res)
     return tz && sequences_tz_valid(tz) ? tz : "UTC";
 }
 
+static int query(struct plan *p, const char *sql, int64_t id, pg_result_cb cb);
+
+static void on_zone_loaded(void *arg, bool known)
+{
+    struct plan *p = arg;
+    (void)known; /* an unknown zone is read as UTC by tz_of() */
+    int rc = query(p, p->ctx_sql, p->ctx_id, p->ctx_cb);
+    if (rc) {
+        struct orch_run *run = p->run;
+        plan_free(p);
+        orch_run_done(run, rc);
+    }
+}
+
+/* Whether the context res names a zone not loaded yet. Then it is loaded off
+ * the loop (reading zoneinfo would stall every connection) and the context
+ * is read again, once: by then the zone is loaded, or unknown. */
+static bool zone_pending(struct plan *p, const PGresult *res, const char *sql, int64_t id,
+                         pg_result_cb cb)
+{
+    const char *tz = val(res, "timezone");
+    if (p->zone_tried || !tz || localtime_tz_loaded(tz))
+        return false;
+    p->zone_tried = true;
+    p->ctx_sql = sql;
+    p->ctx_id = id;
+    p->ctx_cb = cb;
+    return app_zone_load(orch_run_app(p->run), tz, on_zone_loaded, p) == 0;
+}
+
 /* --- applied --- */
 
 static void on_job_context(void *arg, int err, const PGresult *res)
@@ -162,6 +198,8 @@ static void on_job_context(void *arg, int err, const PGresult *res)
         orch_run_done(run, err); /* the job is gone: nothing to do */
         return;
     }
+    if (zone_pending(p, res, followup_repo_sql_job_context, p->job, on_job_context))
+        return;
     const char *name = val(res, "followup_sequence");
     const struct sequences_seq *q = name ? sequences_find(app->sequences, name) : NULL;
     if (!q || sequences_seq_anchor(q) != SEQUENCES_ANCHOR_APPLIED)
@@ -245,6 +283,9 @@ static void on_interview_context(void *arg, int err, const PGresult *res)
         orch_run_done(run, err);
         return;
     }
+    if (zone_pending(p, res, followup_repo_sql_interview_context, p->interview,
+                     on_interview_context))
+        return;
     p->job = strtoll(val(res, "job_id"), NULL, 10);
     const char *status = val(res, "status");
     if (status && strcmp(status, "cancelled") == 0) {

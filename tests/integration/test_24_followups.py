@@ -292,6 +292,17 @@ def test_applied_in_the_users_time_zone(server, user):
             timedelta(days=days)
 
 
+def test_applied_in_a_zone_the_server_has_not_read(server, user):
+    """A zone no request of this server has used yet is read off the event
+    loop while the reaction waits, then used: 09:00 in Kolkata is 03:30Z."""
+    uid = user_id(server.port, user.token)
+    psql(f"UPDATE users SET timezone = 'Asia/Kolkata' WHERE id = {uid}")
+    job, _, ev, steps = applied(server, user, company="Hooli")
+    check_applied(server, user, job, ev, steps, "Asia/Kolkata")
+    for f in steps:
+        assert parse(f["due_date"]).strftime("%H:%M") == "03:30", f
+
+
 @pytest.mark.parametrize("name,sequence,priority", [
     ("aggressive_followup", [(2, "post_application_followup", "{t} application: {n}"),
                              (5, "check_in", "Re: {t} application"),
