@@ -246,35 +246,32 @@ bool localtime_tz_loaded(const char *tz)
     return found;
 }
 
-int localtime_from_utc(const char *tz, int64_t utc_ms, int64_t *local_ms)
+/* Both crossings: whole seconds go through the zone, the milliseconds ride
+ * along unchanged. */
+static int cross(const char *tz, int64_t ms, bool to_utc, int64_t *out)
 {
-    if (!local_ms)
+    if (!out)
         return -EINVAL;
-    if (utc_ms < LOCALTIME_MIN_MS || utc_ms >= LOCALTIME_MAX_MS)
+    if (ms < LOCALTIME_MIN_MS || ms >= LOCALTIME_MAX_MS)
         return -ERANGE;
+    int64_t s = floor_div(ms, 1000);
     icaltimezone *zone;
     pthread_mutex_lock(&zones_lock);
     int rc = zone_get(tz, &zone);
     if (rc == 0)
-        *local_ms = utc_ms + (int64_t)zone_offset(zone, floor_div(utc_ms, 1000)) * 1000;
+        *out = (to_utc ? zone_to_utc(zone, s) : s + zone_offset(zone, s)) * 1000 + (ms - s * 1000);
     pthread_mutex_unlock(&zones_lock);
     return rc;
 }
 
+int localtime_from_utc(const char *tz, int64_t utc_ms, int64_t *local_ms)
+{
+    return cross(tz, utc_ms, false, local_ms);
+}
+
 int localtime_to_utc(const char *tz, int64_t local_ms, int64_t *utc_ms)
 {
-    if (!utc_ms)
-        return -EINVAL;
-    if (local_ms < LOCALTIME_MIN_MS || local_ms >= LOCALTIME_MAX_MS)
-        return -ERANGE;
-    int64_t local_s = floor_div(local_ms, 1000);
-    icaltimezone *zone;
-    pthread_mutex_lock(&zones_lock);
-    int rc = zone_get(tz, &zone);
-    if (rc == 0)
-        *utc_ms = zone_to_utc(zone, local_s) * 1000 + (local_ms - local_s * 1000);
-    pthread_mutex_unlock(&zones_lock);
-    return rc;
+    return cross(tz, local_ms, true, utc_ms);
 }
 
 size_t localtime_cache_count(void)
