@@ -10,7 +10,9 @@
  *
  * Loaded zones are kept in a small process-wide cache (LOCALTIME_CACHE_MAX
  * zones, least recently used evicted) guarded by a mutex, so every function
- * may be called from any thread. localtime_global_cleanup() releases it. */
+ * may be called from any thread; a zone is read from the database outside
+ * that mutex, so using a loaded zone never waits for another thread's file
+ * read. localtime_global_cleanup() releases the cache. */
 #ifndef HIREWIRE_LOCALTIME_H
 #define HIREWIRE_LOCALTIME_H
 
@@ -36,7 +38,8 @@
 bool localtime_tz_valid(const char *tz);
 
 /* True when tz is "UTC" or a zone the cache holds now: the functions here
- * then read no file for it (until it is evicted). Never loads anything. */
+ * then read no file for it (until it is evicted, past LOCALTIME_CACHE_MAX
+ * zones in use). Never loads anything. */
 bool localtime_tz_loaded(const char *tz);
 
 /* *local_ms = the wall-clock time in tz at the instant utc_ms. Returns 0,

@@ -35,7 +35,11 @@ struct zone_slot {
     uint64_t used; /* zones_tick at the last lookup, for eviction */
 };
 
+/* zones_lock guards the cache and every use of a cached zone; load_lock lets
+ * one thread at a time read the zone database, without holding zones_lock,
+ * so that the users of loaded zones never wait for a file. */
 static pthread_mutex_t zones_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct zone_slot zones[LOCALTIME_CACHE_MAX];
 static size_t zones_n;
 static uint64_t zones_tick;
@@ -149,8 +153,39 @@ static icaltimezone *zone_load(const char *tz)
     return zone;
 }
 
-/* Under zones_lock. *zone = NULL means UTC. Returns 0 or -EINVAL. The zone
- * stays valid until the lock is released. */
+/* Under zones_lock: the slot of tz, its use recorded, or NULL. */
+static struct zone_slot *slot_find(const char *tz)
+{
+    for (size_t i = 0; i < zones_n; i++)
+        if (strcmp(zones[i].name, tz) == 0) {
+            zones[i].used = ++zones_tick;
+            return &zones[i];
+        }
+    return NULL;
+}
+
+/* Under zones_lock: a new slot for tz, the least recently used one evicted
+ * when the cache is full. */
+static struct zone_slot *slot_put(const char *tz, icaltimezone *zone)
+{
+    struct zone_slot *s = &zones[0];
+    if (zones_n < LOCALTIME_CACHE_MAX) {
+        s = &zones[zones_n++];
+    } else {
+        for (size_t i = 1; i < zones_n; i++)
+            if (zones[i].used < s->used)
+                s = &zones[i];
+        icaltimezone_free(s->zone, 1);
+    }
+    snprintf(s->name, sizeof(s->name), "%s", tz);
+    s->zone = zone;
+    s->used = ++zones_tick;
+    return s;
+}
+
+/* Under zones_lock, which is released while the zone database is read.
+ * *zone = NULL means UTC. Returns 0 or -EINVAL. The zone stays valid until
+ * the lock is released. */
 static int zone_get(const char *tz, icaltimezone **zone)
 {
     *zone = NULL;
@@ -158,27 +193,22 @@ static int zone_get(const char *tz, icaltimezone **zone)
         return -EINVAL;
     if (strcmp(tz, "UTC") == 0)
         return 0;
-    struct zone_slot *victim = &zones[0];
-    for (size_t i = 0; i < zones_n; i++) {
-        if (strcmp(zones[i].name, tz) == 0) {
-            zones[i].used = ++zones_tick;
-            *zone = zones[i].zone;
-            return 0;
-        }
-        if (zones[i].used < victim->used)
-            victim = &zones[i];
+    struct zone_slot *s = slot_find(tz);
+    if (!s) {
+        pthread_mutex_unlock(&zones_lock);
+        pthread_mutex_lock(&load_lock);
+        icaltimezone *loaded = zone_load(tz);
+        pthread_mutex_unlock(&load_lock);
+        pthread_mutex_lock(&zones_lock);
+        if (!loaded)
+            return -EINVAL;
+        s = slot_find(tz); /* another thread may have loaded it meanwhile */
+        if (s)
+            icaltimezone_free(loaded, 1);
+        else
+            s = slot_put(tz, loaded);
     }
-    icaltimezone *loaded = zone_load(tz);
-    if (!loaded)
-        return -EINVAL;
-    if (zones_n < LOCALTIME_CACHE_MAX)
-        victim = &zones[zones_n++];
-    else
-        icaltimezone_free(victim->zone, 1);
-    snprintf(victim->name, sizeof(victim->name), "%s", tz);
-    victim->zone = loaded;
-    victim->used = ++zones_tick;
-    *zone = loaded;
+    *zone = s->zone;
     return 0;
 }
 
@@ -238,10 +268,8 @@ bool localtime_tz_loaded(const char *tz)
 {
     if (!tz || strcmp(tz, "UTC") == 0)
         return tz != NULL;
-    bool found = false;
     pthread_mutex_lock(&zones_lock);
-    for (size_t i = 0; i < zones_n && !found; i++)
-        found = strcmp(zones[i].name, tz) == 0;
+    bool found = slot_find(tz) != NULL;
     pthread_mutex_unlock(&zones_lock);
     return found;
 }
