@@ -80,8 +80,8 @@ static void zone_load_work(uv_work_t *w)
     z->known = localtime_tz_valid(z->tz);
 }
 
-/* Also after a cancel at shutdown (status UV_ECANCELED): the caller still
- * hears back, and a zone that did not load is unknown. */
+/* At a stop the loop keeps turning until the work is done, so the caller
+ * always hears back; its reply or statement then meets a closed server. */
 static void zone_load_done(uv_work_t *w, int status)
 {
     struct zone_load *z = w->data;
@@ -107,11 +107,9 @@ int app_zone_load(struct app *app, const char *tz, app_zone_cb cb, void *arg)
     z->arg = arg;
     memcpy(z->tz, tz, strlen(tz) + 1);
     int rc = uv_queue_work(app->loop, &z->work, zone_load_work, zone_load_done);
-    if (rc < 0) {
+    if (rc)
         free(z);
-        return rc == UV_ENOMEM ? -ENOMEM : rc;
-    }
-    return 0;
+    return rc;
 }
 
 /* --- steps --- */

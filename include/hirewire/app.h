@@ -79,8 +79,10 @@ uint64_t app_today(struct app *app, enum app_today which);
 
 /* Makes zone tz loaded (localtime_tz_loaded) before cb(arg, known) runs on
  * the loop: at once when it already is, else after a libuv worker thread has
- * read it from the zone database, so that the loop reads no zoneinfo file.
- * known is localtime_tz_valid(tz). Returns 0, or -ENOMEM without calling cb. */
+ * read it from the zone database, so that the loop reads no zoneinfo file
+ * (unless more than LOCALTIME_CACHE_MAX zones are in use and it is evicted
+ * again before its use). known is localtime_tz_valid(tz). Returns 0, or a
+ * negative errno without calling cb. */
 typedef void (*app_zone_cb)(void *arg, bool known);
 int app_zone_load(struct app *app, const char *tz, app_zone_cb cb, void *arg);
 

@@ -46,7 +46,7 @@ struct plan {
     const char *ctx_sql;
     int64_t ctx_id;
     pg_result_cb ctx_cb;
-    bool zone_tried;
+    bool zone_tried, zone_unknown;
 };
 
 static void plan_free(struct plan *p)
@@ -150,10 +150,11 @@ static void write_plan(struct plan *p)
     }
 }
 
-static const char *tz_of(const PGresult *res)
+/* The user's zone; one the zone database lacks is read as UTC. */
+static const char *tz_of(const struct plan *p, const PGresult *res)
 {
     const char *tz = val(res, "timezone");
-    return tz && sequences_tz_valid(tz) ? tz : "UTC";
+    return tz && !p->zone_unknown ? tz : "UTC";
 }
 
 static int query(struct plan *p, const char *sql, int64_t id, pg_result_cb cb);
@@ -161,7 +162,7 @@ static int query(struct plan *p, const char *sql, int64_t id, pg_result_cb cb);
 static void on_zone_loaded(void *arg, bool known)
 {
     struct plan *p = arg;
-    (void)known; /* an unknown zone is read as UTC by tz_of() */
+    p->zone_unknown = !known;
     int rc = query(p, p->ctx_sql, p->ctx_id, p->ctx_cb);
     if (rc) {
         struct orch_run *run = p->run;
@@ -172,7 +173,9 @@ static void on_zone_loaded(void *arg, bool known)
 
 /* Whether the context res names a zone not loaded yet. Then it is loaded off
  * the loop (reading zoneinfo would stall every connection) and the context
- * is read again, once: by then the zone is loaded, or unknown. */
+ * is read again, once: by then the zone is loaded, or known to be unknown.
+ * When the load cannot even be asked for, the run ends with the error and is
+ * retried later, rather than reading the file here. */
 static bool zone_pending(struct plan *p, const PGresult *res, const char *sql, int64_t id,
                          pg_result_cb cb)
 {
@@ -183,7 +186,13 @@ static bool zone_pending(struct plan *p, const PGresult *res, const char *sql, i
     p->ctx_sql = sql;
     p->ctx_id = id;
     p->ctx_cb = cb;
-    return app_zone_load(orch_run_app(p->run), tz, on_zone_loaded, p) == 0;
+    int rc = app_zone_load(orch_run_app(p->run), tz, on_zone_loaded, p);
+    if (rc) {
+        struct orch_run *run = p->run;
+        plan_free(p);
+        orch_run_done(run, rc);
+    }
+    return true;
 }
 
 /* --- applied --- */
@@ -214,7 +223,7 @@ static void on_job_context(void *arg, int err, const PGresult *res)
         .applied_date = applied,
     };
     snprintf(key, sizeof key, "job:%" PRId64, p->job);
-    int rc = q ? add_sequence(p, q, key, orch_run_event(run)->created_ms, tz_of(res), &vars) : 0;
+    int rc = q ? add_sequence(p, q, key, orch_run_event(run)->created_ms, tz_of(p, res), &vars) : 0;
     if (rc) {
         plan_free(p);
         orch_run_done(run, rc);
@@ -317,7 +326,7 @@ static void on_interview_context(void *arg, int err, const PGresult *res)
     const struct sequences_seq *q = sequences_default_on_interview(app->sequences);
     int rc = add_reminders(p, start, type);
     if (!rc && q)
-        rc = add_sequence(p, q, key, end, tz_of(res), &vars);
+        rc = add_sequence(p, q, key, end, tz_of(p, res), &vars);
     if (rc) {
         plan_free(p);
         orch_run_done(run, rc);
