@@ -20,6 +20,13 @@ uint64_t clock_mono_ns(void);
 void clock_set_offset_ms(int64_t offset_ms);
 int64_t clock_offset_ms(void);
 
+/* Proleptic Gregorian calendar arithmetic, any year. clock_floor_div rounds
+ * towards minus infinity (b > 0); days count from 1970-01-01, months 1..12. */
+int64_t clock_floor_div(int64_t a, int64_t b);
+int64_t clock_days_from_civil(int64_t y, int m, int d);
+void clock_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+int clock_days_in_month(int64_t y, int m);
+
 /* Writes "2026-11-22T12:00:00.123Z" (24 chars + NUL) into buf. n must be >= 25.
  * Returns 0 or -EINVAL. */
 int clock_format_iso(int64_t ms, char *buf, size_t n);

@@ -75,28 +75,42 @@ int clock_format_iso(int64_t ms, char *buf, size_t n)
     return w == 24 ? 0 : -EINVAL;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil): shift the year to start in March so the leap day is the
- * last day of the year, then count whole 400-year eras. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t clock_floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* Howard Hinnant's days_from_civil: shift the year to start in March so the
+ * leap day is the last day of the year, then count whole 400-year eras. */
+int64_t clock_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
+    int64_t era = clock_floor_div(y, 400);
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
 }
 
-static bool is_leap(int y)
+void clock_civil_from_days(int64_t days, int64_t *y, int *m, int *d)
 {
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    int64_t z = days + 719468;
+    int64_t era = clock_floor_div(z, 146097);
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
 }
 
-static int days_in_month(int y, int m)
+int clock_days_in_month(int64_t y, int m)
 {
-    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : mdays[m - 1];
+    static const int len[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : len[m - 1];
 }
 
 /* Reads exactly ndigits decimal digits. */
@@ -191,7 +205,7 @@ static int parse_iso(const char *s, int tz_offset_min, int64_t *ms_out, bool *zo
     if (!parse_digits(&p, 4, &y) || *p++ != '-' || !parse_digits(&p, 2, &mo) || *p++ != '-' ||
         !parse_digits(&p, 2, &d))
         return -EINVAL;
-    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > clock_days_in_month(y, mo))
         return -EINVAL;
 
     int hh = 0, mi = 0, ss = 0, msec = 0;
@@ -209,7 +223,7 @@ static int parse_iso(const char *s, int tz_offset_min, int64_t *ms_out, bool *zo
             return -EINVAL;
     }
 
-    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+    int64_t days = clock_days_from_civil(y, mo, d);
     *ms_out = days * MS_PER_DAY + (int64_t)hh * 3600000 + (int64_t)mi * 60000 + (int64_t)ss * 1000 +
               msec - (int64_t)offset * 60000;
     return 0;

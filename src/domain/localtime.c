@@ -25,6 +25,8 @@
 #include <libical/ical.h>
 #include <libical/icaltz-util.h>
 
+#include "hirewire/clock.h"
+
 #define MS_PER_DAY INT64_C(86400000)
 #define MS_PER_MINUTE INT64_C(60000)
 #define SEC_PER_DAY INT64_C(86400)
@@ -44,43 +46,7 @@ static struct zone_slot zones[LOCALTIME_CACHE_MAX];
 static size_t zones_n;
 static uint64_t zones_tick;
 
-/* --- calendar arithmetic (proleptic Gregorian, any year) --- */
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = floor_div(y, 400);
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = floor_div(z, 146097);
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-static int days_in_month(int64_t y, int m)
-{
-    static const int len[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : len[m - 1];
-}
+/* --- calendar arithmetic (clock.c's proleptic Gregorian, any year) --- */
 
 int64_t localtime_add_days(int64_t local_ms, int days)
 {
@@ -90,22 +56,22 @@ int64_t localtime_add_days(int64_t local_ms, int days)
 
 int64_t localtime_add_months(int64_t local_ms, int months)
 {
-    int64_t day = floor_div(local_ms, MS_PER_DAY);
+    int64_t day = clock_floor_div(local_ms, MS_PER_DAY);
     int64_t in_day = local_ms - day * MS_PER_DAY;
     int64_t y;
     int m, d;
-    civil_from_days(day, &y, &m, &d);
+    clock_civil_from_days(day, &y, &m, &d);
     int64_t index = y * 12 + (m - 1) + months;
-    y = floor_div(index, 12);
+    y = clock_floor_div(index, 12);
     m = (int)(index - y * 12) + 1;
-    if (d > days_in_month(y, m))
-        d = days_in_month(y, m);
-    return days_from_civil(y, m, d) * MS_PER_DAY + in_day;
+    if (d > clock_days_in_month(y, m))
+        d = clock_days_in_month(y, m);
+    return clock_days_from_civil(y, m, d) * MS_PER_DAY + in_day;
 }
 
 int64_t localtime_at_minute(int64_t local_ms, int minute_of_day)
 {
-    return floor_div(local_ms, MS_PER_DAY) * MS_PER_DAY + minute_of_day * MS_PER_MINUTE;
+    return clock_floor_div(local_ms, MS_PER_DAY) * MS_PER_DAY + minute_of_day * MS_PER_MINUTE;
 }
 
 /* --- zone names and the cache --- */
@@ -217,11 +183,11 @@ static int zone_offset(icaltimezone *zone, int64_t utc_s)
 {
     if (!zone)
         return 0;
-    int64_t day = floor_div(utc_s, SEC_PER_DAY);
+    int64_t day = clock_floor_div(utc_s, SEC_PER_DAY);
     int64_t sec = utc_s - day * SEC_PER_DAY;
     int64_t y;
     int m, d;
-    civil_from_days(day, &y, &m, &d);
+    clock_civil_from_days(day, &y, &m, &d);
     struct icaltimetype tt = icaltime_null_time();
     tt.year = (int)y;
     tt.month = m;
@@ -282,7 +248,7 @@ static int cross(const char *tz, int64_t ms, bool to_utc, int64_t *out)
         return -EINVAL;
     if (ms < LOCALTIME_MIN_MS || ms >= LOCALTIME_MAX_MS)
         return -ERANGE;
-    int64_t s = floor_div(ms, 1000);
+    int64_t s = clock_floor_div(ms, 1000);
     icaltimezone *zone;
     pthread_mutex_lock(&zones_lock);
     int rc = zone_get(tz, &zone);
