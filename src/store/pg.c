@@ -74,7 +74,7 @@ struct pg_conn {
     struct pg_req *req;
     PGresult *last;
     bool preparing;                          /* req's PREPARE is in flight */
-    unsigned epoch;                          /* in statement names; bumped when plans went stale */
+    bool forgetting;                         /* DEALLOCATE ALL in flight, or due before req */
     unsigned char prepared[PG_STMT_MAX / 8]; /* ids prepared on this session */
 
     unsigned backoff_ms;
@@ -259,7 +259,7 @@ static void conn_drop(struct pg_conn *c)
     c->flushing = false;
     PQclear(c->last);
     c->last = NULL;
-    c->preparing = false;
+    c->preparing = c->forgetting = false;
     memset(c->prepared, 0, sizeof c->prepared); /* a new session knows none */
 }
 
@@ -471,8 +471,9 @@ static bool stmt_prepared(const struct pg_conn *c, int id)
     return c->prepared[id / 8] & (1u << (id % 8));
 }
 
-/* Sends what the statement in flight needs next: its PREPARE when this
- * session has not prepared it yet, else its execution. */
+/* Sends what the statement in flight needs next: the DEALLOCATE ALL that
+ * outdated plans call for, its PREPARE when this session has not prepared it
+ * yet, else its execution. */
 static void conn_send_step(struct pg_conn *c)
 {
     struct pg *pg = c->pg;
@@ -480,10 +481,12 @@ static void conn_send_step(struct pg_conn *c)
     const char *const *params = (const char *const *)r->params;
     char why[256], name[32];
     int ok;
-    if (r->stmt < 0) {
+    if (c->forgetting) {
+        ok = PQsendQuery(c->conn, "DEALLOCATE ALL");
+    } else if (r->stmt < 0) {
         ok = PQsendQueryParams(c->conn, r->sql, r->nparams, NULL, params, NULL, NULL, 0);
     } else {
-        snprintf(name, sizeof name, "hw%u_%d", c->epoch, r->stmt);
+        snprintf(name, sizeof name, "hw%d", r->stmt);
         c->preparing = !stmt_prepared(c, r->stmt);
         if (c->preparing) {
             metric_inc(pg->m_prepares);
@@ -528,17 +531,20 @@ static void conn_send(struct pg_conn *c, struct pg_req *r)
 }
 
 /* Whether the statement in flight failed in a way that running it again on
- * this connection cures. A plan outdated by a schema change ("cached plan
- * must not change result type") is cured by preparing every statement anew
- * under new names, since the old ones cannot be replaced in place. */
+ * this connection cures. A prepared plan that a schema change outdated
+ * ("cached plan must not change result type", raised while revalidating it;
+ * other 0A000 errors are the statement's own) is cured by forgetting every
+ * statement of the session and preparing them anew. */
 static bool conn_retry(struct pg_conn *c, const PGresult *res)
 {
     struct pg_req *r = c->req;
     const char *state = pg_sqlstate(res);
-    if (!strcmp(state, "0A000") && r->stmt >= 0 && r->retries == 0) {
+    const char *where = PQresultErrorField(res, PG_DIAG_SOURCE_FUNCTION);
+    if (!strcmp(state, "0A000") && r->stmt >= 0 && r->retries == 0 && where &&
+        !strcmp(where, "RevalidateCachedQuery")) {
         LOG_INFO("conn=%d prepared statements outdated by a schema change: preparing them anew",
                  c->id);
-        c->epoch++;
+        c->forgetting = true;
         memset(c->prepared, 0, sizeof c->prepared);
     } else if ((!strcmp(state, "40P01") || !strcmp(state, "40001")) && r->retries < PG_RETRIES) {
         LOG_WARN("conn=%d statement lost a %s (sqlstate=%s): running it again", c->id,
@@ -585,6 +591,14 @@ static void conn_complete(struct pg_conn *c)
     PGresult *res = c->last;
     c->last = NULL;
     int err = result_err(res);
+    if (c->forgetting) {
+        /* It does not fail on a live session; were it to, the PREPAREs
+         * that follow would report it as the statement's error. */
+        c->forgetting = false;
+        PQclear(res);
+        conn_send_step(c);
+        return;
+    }
     bool prepare = c->preparing;
     c->preparing = false;
     if (prepare && !err) {

@@ -108,8 +108,9 @@ def test_deadlock_every_time_changes_nothing(server, user, deadlocking_notes):
 
 def test_migration_while_serving(server, user):
     """A column added to and dropped from jobs while the server runs: the
-    statements prepared before (RETURNING *, job_json(jobs)) are prepared
-    anew, and no request fails."""
+    statements prepared before (RETURNING * inside a CTE, job_json(jobs))
+    are planned again by PostgreSQL, since none returns the new column, and
+    no request fails."""
     uid = user_id(server.port, user.token)
     for i in range(3):  # every pool connection has the save prepared
         create_job(server, user.token, f"https://example.com/jobs/before-{i}")
@@ -127,6 +128,26 @@ def test_migration_while_serving(server, user):
     r = server.get("/api/v1/jobs?limit=100", token=user.token)
     assert r.status == 200 and len(r.body) == 15, r
     assert int(psql(f"SELECT count(*) FROM jobs WHERE user_id = {uid}")) == 15
+
+
+def test_plan_outdated_by_a_type_change(server, user):
+    """A column a prepared statement returns changes type: PostgreSQL
+    refuses the old plan ("cached plan must not change result type"), the
+    connection forgets its statements and prepares them anew, and the
+    request is answered as if nothing happened."""
+    for _ in range(3):
+        assert server.get("/api/v1/me", token=user.token).status == 200
+    before = retries(server)
+    try:
+        psql("ALTER TABLE users ALTER COLUMN timezone TYPE varchar(64)")
+        for _ in range(4):
+            r = server.get("/api/v1/me", token=user.token)
+            assert r.status == 200 and r.body["timezone"] == "UTC", r
+    finally:
+        psql("ALTER TABLE users ALTER COLUMN timezone TYPE text")
+    assert retries(server) > before
+    for _ in range(4):
+        assert server.get("/api/v1/me", token=user.token).status == 200
 
 
 def test_statement_errors_are_still_errors(server, user):
