@@ -252,9 +252,11 @@ static void test_cache_bounded(void **state)
     }
     assert_int_equal(localtime_cache_count(), LOCALTIME_CACHE_MAX);
     /* Berlin was evicted; it loads again and answers the same. */
+    assert_false(localtime_tz_loaded("Europe/Berlin"));
     int64_t again;
     assert_int_equal(localtime_from_utc("Europe/Berlin", u, &again), 0);
     assert_int_equal(again, first);
+    assert_true(localtime_tz_loaded("Europe/Berlin"));
     assert_int_equal(localtime_cache_count(), LOCALTIME_CACHE_MAX);
     /* UTC and unknown names take no slot. */
     localtime_global_cleanup();
