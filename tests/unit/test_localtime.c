@@ -11,27 +11,10 @@
 #include "hirewire/clock.h"
 #include "hirewire/localtime.h"
 
+#include "testutil.h"
+
 #define HOUR INT64_C(3600000)
 #define DAY (24 * HOUR)
-
-/* "2026-03-29T02:30" -> ms, read as UTC; local ms are written the same way. */
-static int64_t t(const char *iso)
-{
-    int64_t ms = 0;
-    assert_int_equal(clock_parse_iso(iso, 0, &ms), 0);
-    return ms;
-}
-
-/* ms -> "2026-03-29T01:30:00.000Z" in one of four rotating buffers, so that
- * an assertion can compare two of them. */
-static const char *iso(int64_t ms)
-{
-    static char bufs[4][32];
-    static int next;
-    char *b = bufs[next++ % 4];
-    assert_int_equal(clock_format_iso(ms, b, 32), 0);
-    return b;
-}
 
 static const char *to_utc(const char *tz, const char *local)
 {

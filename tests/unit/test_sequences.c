@@ -13,6 +13,8 @@
 #include "hirewire/clock.h"
 #include "hirewire/sequences.h"
 
+#include "testutil.h"
+
 #define HOUR INT64_C(3600000)
 
 static char shipped[4096];
@@ -20,22 +22,6 @@ static char shipped[4096];
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
 /* ------------------------------------------------------------------------ */
-
-static int64_t t(const char *iso)
-{
-    int64_t ms = 0;
-    assert_int_equal(clock_parse_iso(iso, 0, &ms), 0);
-    return ms;
-}
-
-static const char *iso(int64_t ms)
-{
-    static char bufs[4][32];
-    static int next;
-    char *b = bufs[next++ % 4];
-    assert_int_equal(clock_format_iso(ms, b, 32), 0);
-    return b;
-}
 
 /* JSON written with single quotes, for readable test tables. */
 static struct sequences *parse_sq(const char *sq, char *err, size_t n)
