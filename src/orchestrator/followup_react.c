@@ -41,10 +41,8 @@ struct plan {
     struct orch_run *run;
     int64_t job, interview;
     struct pgarray origin, kind, seq, step, type, prio, subject, message, due;
-    char job_s[24], iv_s[24];
-    /* The context statement, to read again once its zone is loaded. */
-    const char *ctx_sql;
-    int64_t ctx_id;
+    /* A context that waits for its zone to load, and its handler. */
+    PGresult *ctx;
     pg_result_cb ctx_cb;
     bool zone_tried, zone_unknown;
 };
@@ -56,6 +54,14 @@ static void plan_free(struct plan *p)
     for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++)
         pgarray_free(a[i]);
     free(p);
+}
+
+/* Ends the run with err, the plan first. */
+static void plan_end(struct plan *p, int err)
+{
+    struct orch_run *run = p->run;
+    plan_free(p);
+    orch_run_done(run, err);
 }
 
 static const char *val(const PGresult *res, const char *col)
@@ -130,24 +136,22 @@ static void write_plan(struct plan *p)
     struct orch_run *run = p->run;
     const struct event *ev = orch_run_event(run);
     char uid[24];
+    char job_s[24], iv_s[24];
     if (p->origin.n == 0) {
-        plan_free(p);
-        orch_run_done(run, 0);
+        plan_end(p, 0);
         return;
     }
     snprintf(uid, sizeof uid, "%" PRId64, ev->user_id);
-    snprintf(p->job_s, sizeof p->job_s, "%" PRId64, p->job);
-    snprintf(p->iv_s, sizeof p->iv_s, "%" PRId64, p->interview);
-    const char *params[12] = {uid,          p->job_s,       p->interview ? p->iv_s : NULL,
+    snprintf(job_s, sizeof job_s, "%" PRId64, p->job);
+    snprintf(iv_s, sizeof iv_s, "%" PRId64, p->interview);
+    const char *params[12] = {uid,          job_s,          p->interview ? iv_s : NULL,
                               p->origin.buf, p->kind.buf,   p->seq.buf,
                               p->step.buf,  p->type.buf,    p->prio.buf,
                               p->subject.buf, p->message.buf, p->due.buf};
     int rc = eventlog_exec(orch_run_app(run)->pg, ev->user_id, followup_repo_sql_schedule, 12,
                            params, on_scheduled, p);
-    if (rc) {
-        plan_free(p);
-        orch_run_done(run, rc);
-    }
+    if (rc)
+        plan_end(p, rc);
 }
 
 /* The user's zone; one the zone database lacks is read as UTC. */
@@ -157,40 +161,33 @@ static const char *tz_of(const struct plan *p, const PGresult *res)
     return tz && !p->zone_unknown ? tz : "UTC";
 }
 
-static int query(struct plan *p, const char *sql, int64_t id, pg_result_cb cb);
-
 static void on_zone_loaded(void *arg, bool known)
 {
     struct plan *p = arg;
+    PGresult *ctx = p->ctx;
+    p->ctx = NULL;
     p->zone_unknown = !known;
-    int rc = query(p, p->ctx_sql, p->ctx_id, p->ctx_cb);
-    if (rc) {
-        struct orch_run *run = p->run;
-        plan_free(p);
-        orch_run_done(run, rc);
-    }
+    p->ctx_cb(p, 0, ctx); /* may end the plan */
+    PQclear(ctx);
 }
 
-/* Whether the context res names a zone not loaded yet. Then it is loaded off
- * the loop (reading zoneinfo would stall every connection) and the context
- * is read again, once: by then the zone is loaded, or known to be unknown.
- * When the load cannot even be asked for, the run ends with the error and is
- * retried later, rather than reading the file here. */
-static bool zone_pending(struct plan *p, const PGresult *res, const char *sql, int64_t id,
-                         pg_result_cb cb)
+/* Whether the context res names a zone not loaded yet. Then the context is
+ * kept, the zone is loaded off the loop (reading zoneinfo would stall every
+ * connection) and cb gets the context again once it is loaded, or known to
+ * be unknown. When the load cannot even be asked for, the run ends with the
+ * error and is retried later, rather than reading the file here. */
+static bool zone_pending(struct plan *p, const PGresult *res, pg_result_cb cb)
 {
     const char *tz = val(res, "timezone");
     if (p->zone_tried || !tz || localtime_tz_loaded(tz))
         return false;
     p->zone_tried = true;
-    p->ctx_sql = sql;
-    p->ctx_id = id;
+    p->ctx = PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
     p->ctx_cb = cb;
-    int rc = app_zone_load(orch_run_app(p->run), tz, on_zone_loaded, p);
+    int rc = p->ctx ? app_zone_load(orch_run_app(p->run), tz, on_zone_loaded, p) : -ENOMEM;
     if (rc) {
-        struct orch_run *run = p->run;
-        plan_free(p);
-        orch_run_done(run, rc);
+        PQclear(p->ctx);
+        plan_end(p, rc);
     }
     return true;
 }
@@ -203,11 +200,10 @@ static void on_job_context(void *arg, int err, const PGresult *res)
     struct orch_run *run = p->run;
     struct app *app = orch_run_app(run);
     if (err || PQntuples(res) == 0) {
-        plan_free(p);
-        orch_run_done(run, err); /* the job is gone: nothing to do */
+        plan_end(p, err); /* the job is gone: nothing to do */
         return;
     }
-    if (zone_pending(p, res, followup_repo_sql_job_context, p->job, on_job_context))
+    if (zone_pending(p, res, on_job_context))
         return;
     const char *name = val(res, "followup_sequence");
     const struct sequences_seq *q = name ? sequences_find(app->sequences, name) : NULL;
@@ -225,8 +221,7 @@ static void on_job_context(void *arg, int err, const PGresult *res)
     snprintf(key, sizeof key, "job:%" PRId64, p->job);
     int rc = q ? add_sequence(p, q, key, orch_run_event(run)->created_ms, tz_of(p, res), &vars) : 0;
     if (rc) {
-        plan_free(p);
-        orch_run_done(run, rc);
+        plan_end(p, rc);
         return;
     }
     write_plan(p);
@@ -273,11 +268,11 @@ static void on_cancelled(void *arg, int err, const struct eventlog_result *r)
 static int cancel(struct plan *p)
 {
     const struct event *ev = orch_run_event(p->run);
-    char uid[24];
+    char uid[24], job_s[24], iv_s[24];
     snprintf(uid, sizeof uid, "%" PRId64, ev->user_id);
-    snprintf(p->job_s, sizeof p->job_s, "%" PRId64, p->job);
-    snprintf(p->iv_s, sizeof p->iv_s, "%" PRId64, p->interview);
-    const char *params[3] = {uid, p->job_s, p->interview ? p->iv_s : NULL};
+    snprintf(job_s, sizeof job_s, "%" PRId64, p->job);
+    snprintf(iv_s, sizeof iv_s, "%" PRId64, p->interview);
+    const char *params[3] = {uid, job_s, p->interview ? iv_s : NULL};
     return eventlog_exec(orch_run_app(p->run)->pg, ev->user_id, followup_repo_sql_cancel, 3,
                          params, on_cancelled, p);
 }
@@ -288,23 +283,19 @@ static void on_interview_context(void *arg, int err, const PGresult *res)
     struct orch_run *run = p->run;
     struct app *app = orch_run_app(run);
     if (err || PQntuples(res) == 0) {
-        plan_free(p);
-        orch_run_done(run, err);
+        plan_end(p, err);
         return;
     }
-    if (zone_pending(p, res, followup_repo_sql_interview_context, p->interview,
-                     on_interview_context))
-        return;
     p->job = strtoll(val(res, "job_id"), NULL, 10);
     const char *status = val(res, "status");
     if (status && strcmp(status, "cancelled") == 0) {
         int rc = cancel(p);
-        if (rc) {
-            plan_free(p);
-            orch_run_done(run, rc);
-        }
+        if (rc)
+            plan_end(p, rc);
         return;
     }
+    if (zone_pending(p, res, on_interview_context))
+        return;
     int64_t start = strtoll(val(res, "start_ms"), NULL, 10);
     int64_t end = start + 60000 * strtoll(val(res, "duration_minutes"), NULL, 10);
     const char *type = val(res, "interview_type");
@@ -328,8 +319,7 @@ static void on_interview_context(void *arg, int err, const PGresult *res)
     if (!rc && q)
         rc = add_sequence(p, q, key, end, tz_of(p, res), &vars);
     if (rc) {
-        plan_free(p);
-        orch_run_done(run, rc);
+        plan_end(p, rc);
         return;
     }
     write_plan(p);
