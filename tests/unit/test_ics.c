@@ -13,6 +13,8 @@
 
 #include "hirewire/ics.h"
 
+#include "testutil.h"
+
 /* Golden files live in tests/unit/golden/ics/. Run with HIREWIRE_UPDATE_GOLDEN=1
  * to rewrite the built ones after a deliberate change, then read the diff. */
 #define GOLDEN_DIR "tests/unit/golden/ics/"
@@ -244,21 +246,6 @@ static void expect_same_text(const char *name, const char *got, size_t glen, con
              we ? (int)(we - want - bol) : (int)(wlen - bol), want + bol);
 }
 
-static bool valid_utf8(const unsigned char *s, size_t len)
-{
-    for (size_t i = 0; i < len;) {
-        unsigned char c = s[i];
-        size_t k = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-        if (k == 0 || i + k > len)
-            return false;
-        for (size_t j = 1; j < k; j++)
-            if ((s[i + j] & 0xC0) != 0x80)
-                return false;
-        i += k;
-    }
-    return true;
-}
-
 /* RFC 5545 §3.1: CRLF line ends, at most 75 octets a line; and each folded
  * piece is whole UTF-8; and every date-time is UTC. */
 static void expect_wire_format(const char *text, size_t len)
@@ -271,7 +258,7 @@ static void expect_wire_format(const char *text, size_t len)
         assert_true(eol > bol && text[eol - 1] == '\r');
         size_t l = eol - 1 - bol;
         const char *line = text + bol;
-        if (l > 75 || memchr(line, '\r', l) || !valid_utf8((const unsigned char *)line, l))
+        if (l > 75 || memchr(line, '\r', l) || !ref_utf8_valid((const unsigned char *)line, l))
             fail_msg("bad line (%zu octets): %.*s", l, (int)l, line);
         static const char *const dates[] = {"DTSTAMP", "DTSTART",       "DTEND",
                                             "DUE",     "LAST-MODIFIED", "COMPLETED"};
@@ -632,7 +619,7 @@ static void test_interview_summary_truncation(void **state)
         size_t got = strlen(buf);
         assert_true(got < n);
         assert_memory_equal(buf, full, got);
-        assert_true(valid_utf8((const unsigned char *)buf, got));
+        assert_true(ref_utf8_valid((const unsigned char *)buf, got));
         if (n == fl + 1) {
             assert_int_equal(rc, 0);
             assert_string_equal(buf, full);

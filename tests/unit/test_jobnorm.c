@@ -13,6 +13,8 @@
 
 #include "hirewire/jobnorm.h"
 
+#include "testutil.h"
+
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A fixed-seed generator so that the randomized tests repeat exactly. */
@@ -27,33 +29,6 @@ static uint32_t rng(void)
 }
 
 /* ---- UTF-8 ---- */
-
-/* A reference validator written differently from jobnorm's: decode by the
- * bit patterns first, then reject overlongs, surrogates and > U+10FFFF. */
-static bool ref_utf8_valid(const unsigned char *s, size_t len)
-{
-    for (size_t i = 0; i < len;) {
-        unsigned c = s[i];
-        size_t n = c < 0x80             ? 1
-                   : (c & 0xE0) == 0xC0 ? 2
-                   : (c & 0xF0) == 0xE0 ? 3
-                   : (c & 0xF8) == 0xF0 ? 4
-                                        : 0;
-        if (n == 0 || len - i < n)
-            return false;
-        uint32_t cp = n == 1 ? c : c & (0x7Fu >> n);
-        for (size_t k = 1; k < n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = cp << 6 | (s[i + k] & 0x3Fu);
-        }
-        static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += n;
-    }
-    return true;
-}
 
 static void test_utf8_examples(void **state)
 {

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
+
 #include "hirewire/clock.h"
 
 /* "2026-03-29T02:30" -> ms, read as UTC; local ms are written the same way. */
@@ -29,6 +31,35 @@ static inline const char *iso(int64_t ms)
     char *b = bufs[next++ % 4];
     assert_int_equal(clock_format_iso(ms, b, 32), 0);
     return b;
+}
+
+/* A strict UTF-8 validator, written apart from the code under test (it
+ * is the reference that jobnorm's validator is compared with): decode by
+ * the bit patterns first, then reject overlongs, surrogates and
+ * > U+10FFFF. */
+static inline bool ref_utf8_valid(const unsigned char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        unsigned c = s[i];
+        size_t n = c < 0x80             ? 1
+                   : (c & 0xE0) == 0xC0 ? 2
+                   : (c & 0xF0) == 0xE0 ? 3
+                   : (c & 0xF8) == 0xF0 ? 4
+                                        : 0;
+        if (n == 0 || len - i < n)
+            return false;
+        uint32_t cp = n == 1 ? c : c & (0x7Fu >> n);
+        for (size_t k = 1; k < n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i + k] & 0x3Fu);
+        }
+        static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += n;
+    }
+    return true;
 }
 
 #endif
