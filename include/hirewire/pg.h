@@ -55,15 +55,19 @@ struct pg *pg_new(uv_loop_t *loop, const struct pg_opts *opts, struct metrics *m
 int pg_query(struct pg *pg, const char *sql, int nparams, const char *const *params,
              pg_result_cb cb, void *arg);
 
-/* A FROM item (or the body of a CTE that the statement reads) that lets
- * the statement's transaction commit without waiting for its WAL to reach
- * the disk. synchronous_commit is read when the transaction commits, and a
- * transaction-local setting is still in force then. Only for work that can
- * be lost in a crash of PostgreSQL without harm: work that is redone from a
- * durable record (a reaction whose event is not marked reacted is run again
- * by the sweeper) and that sends nothing to clients. WAL is flushed in
- * order, so a later durable commit makes every earlier asynchronous one
- * durable too. */
+/* A FROM item that lets the statement's transaction commit without waiting
+ * for its WAL to reach the disk. It must be joined into the part of the
+ * statement that writes (a CTE of its own would not be run, or not before
+ * the write): set_config is volatile, so PostgreSQL evaluates it for the
+ * rows written, and when it is not evaluated nothing was written and the
+ * commit only waits as usual. synchronous_commit is read when the
+ * transaction commits, and a transaction-local setting is still in force
+ * then. Only for work whose loss in a crash of PostgreSQL is harmless:
+ * work redone from a durable record (a reaction whose event is not marked
+ * reacted is run again by the sweeper; a crash loses a tail of the WAL, and
+ * a reaction commits before its event's mark, so the mark cannot survive
+ * without it), or that records nothing anybody relies on (a token's last
+ * use); and that sends nothing to clients. */
 #define PG_ASYNC_COMMIT "(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit"
 
 void pg_stats(const struct pg *pg, struct pg_stats *out);

@@ -122,7 +122,10 @@ static void on_fired(void *arg, int err, const struct eventlog_result *r)
         metric_observe(s->m_delay, (double)(now - r->events[i]->created_ms) / 1000.0);
     }
     if (err) {
-        /* A lost connection or a failure: nothing of this batch was claimed. */
+        /* A lost connection or a failure. Whatever the statement committed
+         * (it may have, when the connection broke after the commit or the
+         * events could not be read back) is in the log for the replay, and
+         * rows still due are claimed by the next try. */
         metric_inc(s->m_failed);
         LOG_WARN("firing due follow-ups failed: %s; again in %d ms", err_str(err), RETRY_MS);
         if (s->busy == 0)
