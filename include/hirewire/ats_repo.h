@@ -5,6 +5,17 @@
 #ifndef HIREWIRE_ATS_REPO_H
 #define HIREWIRE_ATS_REPO_H
 
+/* One application.status_changed per row of src (id, old_status, status,
+ * company, job_title, move_notes), ordered among a statement's events by k:
+ * the part of an evs CTE (EVENTLOG_APPEND_MANY_CTE) that every status move
+ * writes. */
+#define STATUS_EVENT_AT(src, k)                                                                    \
+    "SELECT " k " AS k, 'application.status_changed'::text AS type, "                              \
+    "'applications'::text AS channel, jsonb_build_object('job_id', " src ".id, 'old_status', " src \
+    ".old_status, 'new_status', " src ".status, 'company', " src ".company, 'job_title', " src      \
+    ".job_title, 'notes', " src ".move_notes, 'timestamp', hw_ts(now())) AS data FROM " src
+#define STATUS_EVENT(src) STATUS_EVENT_AT(src, "2")
+
 /* $2 job, $3 new status, $4 text[] of the statuses it may be reached from,
  * $5 notes. Row: current_status (none: no such job), wanted_status, body
  * (NULL: move refused). */

@@ -10,15 +10,6 @@
 
 #include "hirewire/eventlog.h"
 
-/* One application.status_changed per row of src (id, old_status, status,
- * company, job_title, move_notes), ordered among a statement's events by k. */
-#define STATUS_EVENT_AT(src, k)                                                                    \
-    "SELECT " k " AS k, 'application.status_changed'::text AS type, "                              \
-    "'applications'::text AS channel, jsonb_build_object('job_id', " src ".id, 'old_status', " src \
-    ".old_status, 'new_status', " src ".status, 'company', " src ".company, 'job_title', " src      \
-    ".job_title, 'notes', " src ".move_notes, 'timestamp', hw_ts(now())) AS data FROM " src
-#define STATUS_EVENT(src) STATUS_EVENT_AT(src, "2")
-
 /* $2 job, $3 new status, $4 statuses it may be reached from, $5 notes. */
 const char ats_repo_sql_status[] =
     "WITH cur AS (SELECT id, status FROM jobs WHERE id = $2 AND user_id = $1 FOR NO KEY UPDATE), "

@@ -7,6 +7,7 @@
  * entry once per SEQUENCE (cal_published), which makes it idempotent. */
 #include "hirewire/interview_repo.h"
 
+#include "hirewire/ats_repo.h"
 #include "hirewire/eventlog.h"
 
 #define IV_TITLE(i, j)                                                                             \
@@ -46,10 +47,7 @@ const char interview_repo_sql_create[] =
     "'scheduled_date', hw_ts(i.scheduled_at), 'is_virtual', i.is_virtual) FROM i, cur), "
     "evs AS (SELECT 1 AS k, 'interview.scheduled'::text AS type, 'interviews'::text AS channel, "
     IV_EVENT("i", "cur") " AS data FROM i, cur "
-    "UNION ALL SELECT 2, 'application.status_changed', 'applications', "
-    "jsonb_build_object('job_id', mv.id, 'old_status', mv.old_status, 'new_status', mv.status, "
-    "'company', mv.company, 'job_title', mv.job_title, 'notes', mv.move_notes, "
-    "'timestamp', hw_ts(now())) FROM mv), " EVENTLOG_APPEND_MANY_CTE " "
+    "UNION ALL " STATUS_EVENT("mv") "), " EVENTLOG_APPEND_MANY_CTE " "
     "SELECT 201 AS status, (SELECT interview_json(i, cur)::text FROM i, cur) AS body, ev.seq, "
     "ev.type, ev.channel, ev.created_ms, ev.data FROM (SELECT 1) one LEFT JOIN ev ON true";
 
