@@ -3,12 +3,11 @@
 #ifndef HIREWIRE_FOLLOWUP_REPO_H
 #define HIREWIRE_FOLLOWUP_REPO_H
 
-/* $2 job: timezone, name, job_title, company, location, followup_sequence,
- * status. No row: no such job. */
+/* $2 job: timezone, name, job_title, company, followup_sequence. No row: no
+ * such job. */
 extern const char followup_repo_sql_job_context[];
-/* $2 interview: timezone, name, job_title, company, followup_sequence,
- * interview_type, start_ms, duration_minutes, interviewer_name, status,
- * job_id, job_status. */
+/* $2 interview: timezone, name, job_title, company, interview_type,
+ * start_ms, duration_minutes, interviewer_name, status, job_id. */
 extern const char followup_repo_sql_interview_context[];
 /* $2 job, $3 interview or NULL, $4..$12 parallel arrays origin, kind,
  * sequence, step, type, priority, subject, message, due_ms. Upserts by

@@ -20,6 +20,7 @@
 #include <libpq-fe.h>
 
 #include "hirewire/app.h"
+#include "hirewire/ats.h"
 #include "hirewire/clock.h"
 #include "hirewire/err.h"
 #include "hirewire/event.h"
@@ -325,14 +326,11 @@ static void on_interview_context(void *arg, int err, const PGresult *res)
     write_plan(p);
 }
 
+/* Whether status decides the application: nothing but archiving follows. */
 static bool ends(const char *status)
 {
-    static const char *const ended[] = {"rejected", "withdrawn", "offer_accepted",
-                                        "offer_rejected", "archived"};
-    for (size_t i = 0; status && i < sizeof(ended) / sizeof(ended[0]); i++)
-        if (strcmp(status, ended[i]) == 0)
-            return true;
-    return false;
+    int st = ats_status_parse(status);
+    return st >= 0 && (ats_next_mask(st) & ~ATS_BIT(ATS_ARCHIVED)) == 0;
 }
 
 static int followup_on_event(struct orch_run *run)

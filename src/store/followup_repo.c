@@ -19,13 +19,13 @@
     ".due_at), 'job_title', j.job_title, 'company', j.company)"
 
 const char followup_repo_sql_job_context[] =
-    "SELECT u.timezone, u.name, j.job_title, j.company, j.location, j.followup_sequence, "
-    "j.status FROM users u JOIN jobs j ON j.user_id = u.id WHERE u.id = $1 AND j.id = $2";
+    "SELECT u.timezone, u.name, j.job_title, j.company, j.followup_sequence "
+    "FROM users u JOIN jobs j ON j.user_id = u.id WHERE u.id = $1 AND j.id = $2";
 
 const char followup_repo_sql_interview_context[] =
-    "SELECT u.timezone, u.name, j.job_title, j.company, j.followup_sequence, v.interview_type, "
+    "SELECT u.timezone, u.name, j.job_title, j.company, v.interview_type, "
     "hw_ms(v.scheduled_at) AS start_ms, v.duration_minutes, v.interviewer_name, v.status, "
-    "v.job_id, j.status AS job_status FROM interviews v JOIN jobs j ON j.id = v.job_id "
+    "v.job_id FROM interviews v JOIN jobs j ON j.id = v.job_id "
     "JOIN users u ON u.id = v.user_id WHERE v.user_id = $1 AND v.id = $2";
 
 /* $2 job, $3 interview or NULL, then parallel arrays $4 origin, $5 kind,
