@@ -35,6 +35,9 @@ HTTP_TIMEOUT_S = 15.0
 
 SANITIZER_MARKERS = ("LeakSanitizer", "AddressSanitizer", "runtime error:")
 
+# A time as the API writes it: UTC, milliseconds, a Z.
+ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
 
 def env_path(name):
     value = os.environ.get(name)
@@ -211,6 +214,27 @@ def new_user(prefix="user"):
     token = lines[0].strip()
     assert TOKEN_RE.match(token), token
     return User(name, token)
+
+
+# ---------------------------------------------------------------- API
+
+
+def me(server, token):
+    """GET /api/v1/me, which must answer 200; its body."""
+    r = server.get("/api/v1/me", token=token)
+    assert r.status == 200, r
+    return r.body
+
+
+def create_job(server, token, **over):
+    """POST /api/v1/jobs with a plain job (over replaces or adds fields),
+    which must answer 201; the job."""
+    body = {"company": "Globex", "job_title": "Backend Developer",
+            "job_description": "C services", "location": "Austin, TX"}
+    body.update(over)
+    r = server.post("/api/v1/jobs", body=body, token=token)
+    assert r.status == 201, r
+    return r.body
 
 
 # ---------------------------------------------------------------- server

@@ -49,3 +49,16 @@ def settled(server, token):
     """The user's events once every one is reacted to."""
     reactions_done(server, token)
     return replay(server.port, token)
+
+
+def last_seq(server, token):
+    """The seq of the user's last event once every one is reacted to; 0
+    when there is none."""
+    events = settled(server, token)
+    return events[-1]["seq"] if events else 0
+
+
+def own(events):
+    """The events without the follow-ups and reminders the reactions
+    schedule."""
+    return [e for e in events if e["channel"] != "followups"]

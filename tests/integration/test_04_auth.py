@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import assert_error, check_clean_cli, new_user, run_cli
+from conftest import assert_error, check_clean_cli, me, new_user, run_cli
 
 
 def token_new(name):
@@ -20,12 +20,6 @@ def token_revoke(token_id):
     proc = run_cli("token", "revoke", token_id)
     check_clean_cli(proc)
     assert proc.returncode == 0, proc.stderr
-
-
-def me(server, token):
-    r = server.get("/api/v1/me", token=token)
-    assert r.status == 200, r
-    return r.body
 
 
 def test_no_credential_401(server):

@@ -13,13 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import proto
-from conftest import assert_error, new_user, poll
-from wsutil import DEFAULT_CHANNELS, Poster, connect, replay, run, user_id
+from conftest import ISO_MS_Z, assert_error, new_user, poll
+from wsutil import Poster, connect, replay, run, user_id
 from dbutil import psql, reactions_done, settled
 
-CHANNELS = ",".join(DEFAULT_CHANNELS)
 REACTION_TIMEOUT_S = 60.0
-ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 DESCRIPTION_HTML = (
     "<div class=\"show-more\"><h2>About the job</h2>"

@@ -11,33 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import proto
-from conftest import assert_error, new_user, poll
-from wsutil import DEFAULT_CHANNELS, replay, user_id
-from dbutil import psql, reactions_done, settled
+from conftest import ISO_MS_Z, assert_error, new_user, poll
+from conftest import create_job as create
+from wsutil import replay, user_id
+from dbutil import last_seq, own, psql, reactions_done, settled
 
-CHANNELS = ",".join(DEFAULT_CHANNELS)
-ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 REACTION_TIMEOUT_S = 60.0
-
-
-
-def last_seq(server, token):
-    events = settled(server, token)
-    return events[-1]["seq"] if events else 0
-
-
-def own(events):
-    """The pipeline's events, without the follow-ups the reactions schedule."""
-    return [e for e in events if e["channel"] != "followups"]
-
-
-def create(server, token, **over):
-    body = {"company": "Globex", "job_title": "Backend Developer",
-            "job_description": "C services", "location": "Austin, TX"}
-    body.update(over)
-    r = server.post("/api/v1/jobs", body=body, token=token)
-    assert r.status == 201, r
-    return r.body
 
 
 def job_of(server, token, job_id):

@@ -12,23 +12,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import assert_error, new_user
-from wsutil import DEFAULT_CHANNELS, replay, user_id
-from dbutil import psql, reactions_done, settled
-
-CHANNELS = ",".join(DEFAULT_CHANNELS)
-ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-
-def last_seq(server, token):
-    events = settled(server, token)
-    return events[-1]["seq"] if events else 0
-
-
-def own(events):
-    """Without the follow-ups and reminders the reactions schedule."""
-    return [e for e in events if e["channel"] != "followups"]
+from conftest import ISO_MS_Z, assert_error, new_user
+from wsutil import replay, user_id
+from dbutil import last_seq, own, psql, reactions_done, settled
 
 
 def at(days, hours=0, minutes=0):

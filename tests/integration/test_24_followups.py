@@ -21,13 +21,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import ServerFactory, assert_error, base_env, new_user, poll
+from conftest import ISO_MS_Z, ServerFactory, assert_error, base_env, create_job, new_user, poll
 from wsutil import connect, metrics, replay_async, run, user_id
 from dbutil import psql, rows, wait_reacted
 
 CHANNELS = "applications,interviews,followups"
 UTC = timezone.utc
-ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 REACTION_TIMEOUT_S = 60.0
 FIRE_TIMEOUT_S = 60.0
 APPLIED_STEPS = [(3, "post_application_followup", "Following up on my application for {t}"),
@@ -92,15 +91,6 @@ def replay(server, token, since=0, channels=CHANNELS):
 def last_seq(server, token):
     events = replay(server, token, channels="jobs," + CHANNELS)
     return events[-1]["seq"] if events else 0
-
-
-def create_job(server, token, **over):
-    body = {"company": "Globex", "job_title": "Backend Developer",
-            "job_description": "C services", "location": "Austin, TX"}
-    body.update(over)
-    r = server.post("/api/v1/jobs", body=body, token=token)
-    assert r.status == 201, r
-    return r.body
 
 
 def move(server, token, job_id, status):

@@ -8,15 +8,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import assert_error, new_user
+from conftest import assert_error, me, new_user
 from wsutil import user_id
 from dbutil import psql, settled
-
-
-def me(server, token):
-    r = server.get("/api/v1/me", token=token)
-    assert r.status == 200, r
-    return r.body
 
 
 def patch_me(server, token, body, path="/api/v1/me"):
