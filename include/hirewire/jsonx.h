@@ -18,8 +18,9 @@ json_t *jsonx_parse(const char *buf, size_t len, char *msg, size_t msglen);
  * into field (size n). Returns field, or "" when none is named. */
 const char *jsonx_error_field(const json_error_t *jerr, char *field, size_t n);
 
-/* v as an error sentence shows it: compact JSON, cut to max characters
- * (then ending in "..."), "(unprintable)" when it cannot be dumped. */
+/* v as an error sentence shows it: compact JSON, cut to at most max bytes
+ * at a character boundary (then ending in "..."), "(unprintable)" when it
+ * cannot be dumped. */
 void jsonx_repr(const json_t *v, size_t max, char *buf, size_t n);
 
 

@@ -94,8 +94,12 @@ void jsonx_repr(const json_t *v, size_t max, char *buf, size_t n)
     char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     if (!s)
         snprintf(buf, n, "(unprintable)");
-    else if (strlen(s) > max)
-        snprintf(buf, n, "%.*s...", (int)(max > 4 ? max - 4 : 0), s);
+    else if (strlen(s) > max) {
+        size_t cut = max > 4 ? max - 4 : 0;
+        while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+            cut--; /* not inside a character */
+        snprintf(buf, n, "%.*s...", (int)cut, s);
+    }
     else
         snprintf(buf, n, "%s", s);
     free(s);

@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include "hirewire/config.h"
+#include "hirewire/jsonx.h"
+
+#include <jansson.h>
 
 extern char **environ;
 
@@ -457,6 +460,28 @@ static void test_size_suffix(void **state)
 
 /* The shipped config/hirewire.json documents the defaults; it must agree with
  * the table in config.c. */
+/* Values in error sentences (config, sequences) are cut whole characters at
+ * a time: "é" is two bytes, and a cut inside one would be invalid UTF-8. */
+static void test_value_repr(void **state)
+{
+    (void)state;
+    char buf[64];
+    json_t *v = json_string("abcdefgh");
+    jsonx_repr(v, 100, buf, sizeof buf);
+    assert_string_equal(buf, "\"abcdefgh\"");
+    jsonx_repr(v, 8, buf, sizeof buf);
+    assert_string_equal(buf, "\"abc...");
+    json_decref(v);
+    v = json_string("\u00e9\u00e9\u00e9");
+    jsonx_repr(v, 7, buf, sizeof buf); /* the quote and one é */
+    assert_string_equal(buf, "\"\xc3\xa9...");
+    jsonx_repr(v, 6, buf, sizeof buf); /* two bytes would split the é */
+    assert_string_equal(buf, "\"...");
+    json_decref(v);
+    jsonx_repr(NULL, 8, buf, sizeof buf);
+    assert_string_equal(buf, "(unprintable)");
+}
+
 static void test_shipped_file_matches_defaults(void **state)
 {
     (void)state;
@@ -503,6 +528,7 @@ int main(void)
         cmocka_unit_test_setup(test_origin_matching, test_setup),
         cmocka_unit_test_setup(test_size_suffix, test_setup),
         cmocka_unit_test_setup(test_shipped_file_matches_defaults, test_setup),
+        cmocka_unit_test(test_value_repr),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
