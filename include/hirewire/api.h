@@ -96,10 +96,10 @@ void api_cache_clear(struct http_req *req);
 void api_cache_namespaces(struct http_req *req);
 void api_events_post(struct http_req *req);
 
-/* A status move the statement refused (api_exec check): 404 when the object
- * is missing, 409 naming the statuses the job may move to. */
+/* A status move the statement refused (api_exec check): 409 naming the
+ * statuses the job may move to. A missing object (no current_status, no
+ * body) is left to api_exec's 404 with o->not_found. */
 bool api_transition_refused(struct http_req *req, const void *res);
-bool api_transition_refused_offer(struct http_req *req, const void *res);
 
 void api_jobs_create(struct http_req *req);
 void api_jobs_process(struct http_req *req);

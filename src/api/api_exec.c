@@ -145,15 +145,12 @@ void api_exec(struct http_req *req, const char *sql, int nparams, const char *co
     }
 }
 
-/* A status move refused by the statement: say where the job may go. */
-static bool refused(struct http_req *req, const void *res, const char *missing)
+/* A status move refused by the statement: say where the job may go. No
+ * current_status means no row, so no body: exec_done answers o->not_found. */
+bool api_transition_refused(struct http_req *req, const void *res)
 {
     const char *cur = api_col(res, 0, "current_status");
-    if (!cur) {
-        api_error(req, HW_ENOTFOUND, NULL, "%s", missing);
-        return true;
-    }
-    if (api_col(res, 0, "body"))
+    if (!cur || api_col(res, 0, "body"))
         return false;
     const char *want = api_col(res, 0, "wanted_status");
     char allowed[400];
@@ -164,14 +161,4 @@ static bool refused(struct http_req *req, const void *res, const char *missing)
               "Invalid status transition from %s to %s. Valid transitions: %s", cur,
               want ? want : "the requested status", allowed);
     return true;
-}
-
-bool api_transition_refused(struct http_req *req, const void *res)
-{
-    return refused(req, res, "job not found");
-}
-
-bool api_transition_refused_offer(struct http_req *req, const void *res)
-{
-    return refused(req, res, "offer not found");
 }

@@ -92,7 +92,7 @@ static bool update_refused(struct http_req *req, const void *res)
 {
     const char *decided = api_col(res, 0, "decided_status");
     if (!decided || api_col(res, 0, "body"))
-        return api_transition_refused_offer(req, res);
+        return api_transition_refused(req, res);
     api_error(req, HW_ECONFLICT, "status",
               "the offer is already %s: a decided offer cannot change its status or be "
               "negotiated",
