@@ -417,6 +417,19 @@ def test_notes(server, user):
     assert len(server.get(f"/api/v1/ats/jobs/{jid}/notes", token=user.token).body) == 1
 
 
+def test_note_created_with_its_follow_up_done(server, user):
+    """Every field a new note accepts is kept, follow_up_completed too."""
+    job = create(server, user.token)
+    r = server.post("/api/v1/ats/notes", token=user.token, body={
+        "job_id": job["id"], "content": "Sent the thank-you note",
+        "requires_follow_up": True, "follow_up_completed": True})
+    assert r.status == 201, r
+    assert (r.body["requires_follow_up"], r.body["follow_up_completed"]) == (True, True), r.body
+    r = server.post("/api/v1/ats/notes", token=user.token,
+                    body={"job_id": job["id"], "content": "Nothing to follow"})
+    assert r.status == 201 and r.body["follow_up_completed"] is False, r.body
+
+
 @pytest.mark.parametrize("body", [{"content": ""}, {"content": None}, {"note_type": None},
                                   {"follow_up_completed": None}])
 def test_note_update_refusal_names_the_field(server, user, body):
