@@ -60,6 +60,11 @@ struct api_exec_opts {
 void api_exec(struct http_req *req, const char *sql, int nparams, const char *const *params,
               const struct api_exec_opts *o);
 
+/* api_exec of sql with ($1 user, $2 the {id} path parameter). A malformed
+ * id (no object can have it) is answered as a missing object: 404 with
+ * o->not_found. */
+void api_exec_by_id(struct http_req *req, const char *sql, const struct api_exec_opts *o);
+
 /* Text of a decimal int64, for statement parameters. */
 #define API_ID_LEN 24
 /* The request's user id as text ($1 of every domain statement). */

@@ -46,15 +46,27 @@ void api_uid(const struct http_req *req, char out[API_ID_LEN])
     snprintf(out, API_ID_LEN, "%" PRId64, http_req_user(req));
 }
 
-bool api_id_param(struct http_req *req, const char *what, char out[API_ID_LEN])
+/* The {id} path parameter as text; false when malformed (nothing answered). */
+static bool path_id(struct http_req *req, char out[API_ID_LEN])
 {
     int64_t id;
-    if (http_req_param_id(req, "id", &id)) {
-        api_error(req, HW_ENOTFOUND, NULL, "%s not found", what);
+    if (http_req_param_id(req, "id", &id))
         return false;
-    }
     snprintf(out, API_ID_LEN, "%" PRId64, id);
     return true;
+}
+
+bool api_id_param(struct http_req *req, const char *what, char out[API_ID_LEN])
+{
+    if (path_id(req, out))
+        return true;
+    api_error(req, HW_ENOTFOUND, NULL, "%s not found", what);
+    return false;
+}
+
+static void not_found(struct http_req *req, const struct api_exec_opts *o)
+{
+    api_error(req, HW_ENOTFOUND, NULL, "%s", o->not_found ? o->not_found : "not found");
 }
 
 int api_query_long(struct http_req *req, const char *name, long lo, long hi, long *out)
@@ -121,7 +133,7 @@ static void exec_done(void *arg, int err, const struct eventlog_result *r)
     if (o->check && o->check(req, r->res))
         return;
     if (!api_col(r->res, 0, "body")) {
-        api_error(req, HW_ENOTFOUND, NULL, "%s", o->not_found ? o->not_found : "not found");
+        not_found(req, o);
         return;
     }
     api_reply_body(req, o->status, r->res);
@@ -143,6 +155,18 @@ void api_exec(struct http_req *req, const char *sql, int nparams, const char *co
         free(c);
         api_store_error(req, rc, o->what);
     }
+}
+
+void api_exec_by_id(struct http_req *req, const char *sql, const struct api_exec_opts *o)
+{
+    char uid[API_ID_LEN], id[API_ID_LEN];
+    if (!path_id(req, id)) {
+        not_found(req, o);
+        return;
+    }
+    api_uid(req, uid);
+    const char *params[2] = {uid, id};
+    api_exec(req, sql, 2, params, o);
 }
 
 /* A status move refused by the statement: say where the job may go. No

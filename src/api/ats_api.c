@@ -58,17 +58,6 @@ void api_ats_status(struct http_req *req)
 
 /* --- reads --- */
 
-static void read_by_id(struct http_req *req, const char *sql, const char *what,
-                       const struct api_exec_opts *o)
-{
-    char uid[API_ID_LEN], id[API_ID_LEN];
-    if (!api_id_param(req, what, id))
-        return;
-    api_uid(req, uid);
-    const char *params[2] = {uid, id};
-    api_exec(req, sql, 2, params, o);
-}
-
 static const struct api_exec_opts timeline_opts = {
     .status = 200, .what = "reading the timeline", .not_found = "job not found"};
 static const struct api_exec_opts job_list_opts = {
@@ -76,17 +65,17 @@ static const struct api_exec_opts job_list_opts = {
 
 void api_ats_timeline(struct http_req *req)
 {
-    read_by_id(req, ats_repo_sql_timeline, "job", &timeline_opts);
+    api_exec_by_id(req, ats_repo_sql_timeline, &timeline_opts);
 }
 
 void api_ats_job_notes(struct http_req *req)
 {
-    read_by_id(req, ats_repo_sql_notes_of_job, "job", &job_list_opts);
+    api_exec_by_id(req, ats_repo_sql_notes_of_job, &job_list_opts);
 }
 
 void api_ats_job_offers(struct http_req *req)
 {
-    read_by_id(req, ats_repo_sql_offers_of_job, "job", &job_list_opts);
+    api_exec_by_id(req, ats_repo_sql_offers_of_job, &job_list_opts);
 }
 
 static const struct api_exec_opts stats_opts = {.status = 200, .what = "reading statistics"};
@@ -192,5 +181,5 @@ void api_ats_note_update(struct http_req *req)
 
 void api_ats_note_delete(struct http_req *req)
 {
-    read_by_id(req, ats_repo_sql_note_delete, "note", &note_delete_opts);
+    api_exec_by_id(req, ats_repo_sql_note_delete, &note_delete_opts);
 }

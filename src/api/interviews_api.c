@@ -103,21 +103,15 @@ void api_interview_create(struct http_req *req)
                     create_in);
 }
 
-static bool ids(struct http_req *req, const char *what, char uid[API_ID_LEN],
-                char id[API_ID_LEN])
-{
-    api_uid(req, uid);
-    return api_id_param(req, what, id);
-}
-
 static void update_in(struct http_req *req, const char *tz)
 {
     char uid[API_ID_LEN], id[API_ID_LEN];
-    if (!ids(req, "interview", uid, id))
+    if (!api_id_param(req, "interview", id))
         return;
     char *text = doc_text(req, create_fields + 1, ALL_FIELDS - 1, true, tz);
     if (!text)
         return;
+    api_uid(req, uid);
     const char *params[3] = {uid, id, text};
     api_exec(req, interview_repo_sql_update, 3, params, &update_opts);
     free(text);
@@ -131,29 +125,17 @@ void api_interview_update(struct http_req *req)
 
 void api_interview_cancel(struct http_req *req)
 {
-    char uid[API_ID_LEN], id[API_ID_LEN];
-    if (!ids(req, "interview", uid, id))
-        return;
-    const char *params[2] = {uid, id};
-    api_exec(req, interview_repo_sql_cancel, 2, params, &update_opts);
+    api_exec_by_id(req, interview_repo_sql_cancel, &update_opts);
 }
 
 void api_interview_get(struct http_req *req)
 {
-    char uid[API_ID_LEN], id[API_ID_LEN];
-    if (!ids(req, "interview", uid, id))
-        return;
-    const char *params[2] = {uid, id};
-    api_exec(req, interview_repo_sql_get, 2, params, &read_opts);
+    api_exec_by_id(req, interview_repo_sql_get, &read_opts);
 }
 
 void api_interviews_of_job(struct http_req *req)
 {
-    char uid[API_ID_LEN], id[API_ID_LEN];
-    if (!ids(req, "job", uid, id))
-        return;
-    const char *params[2] = {uid, id};
-    api_exec(req, interview_repo_sql_of_job, 2, params, &of_job_opts);
+    api_exec_by_id(req, interview_repo_sql_of_job, &of_job_opts);
 }
 
 static void list(struct http_req *req, int64_t from, int64_t to, const char *job, bool cancelled)

@@ -225,22 +225,12 @@ static const struct api_exec_opts delete_opts = {
 
 void api_jobs_get(struct http_req *req)
 {
-    char uid[API_ID_LEN], id[API_ID_LEN];
-    if (!api_id_param(req, "job", id))
-        return;
-    api_uid(req, uid);
-    const char *params[2] = {uid, id};
-    api_exec(req, job_repo_sql_get, 2, params, &get_opts);
+    api_exec_by_id(req, job_repo_sql_get, &get_opts);
 }
 
 void api_jobs_delete(struct http_req *req)
 {
-    char uid[API_ID_LEN], id[API_ID_LEN];
-    if (!api_id_param(req, "job", id))
-        return;
-    api_uid(req, uid);
-    const char *params[2] = {uid, id};
-    api_exec(req, job_repo_sql_delete, 2, params, &delete_opts);
+    api_exec_by_id(req, job_repo_sql_delete, &delete_opts);
 }
 
 static const struct api_exec_opts patch_opts = {.status = 200,
