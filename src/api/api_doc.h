@@ -109,4 +109,11 @@ int api_doc_query_time(struct http_req *req, const char *name, const char *tz, i
  * memory) and returns NULL. */
 char *api_doc_text_take(struct http_req *req, json_t *doc);
 
+/* api_exec() of sql with ($1 user, $2 id, $3 the text of doc), or without
+ * id (NULL) ($1 user, $2 the text of doc). It takes doc; a NULL doc (its
+ * reader has replied) does nothing. */
+struct api_exec_opts;
+void api_exec_doc(struct http_req *req, const char *sql, const char *id, json_t *doc,
+                  const struct api_exec_opts *o);
+
 #endif

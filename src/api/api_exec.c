@@ -27,6 +27,8 @@
 #include "hirewire/log.h"
 #include "hirewire/pg.h"
 
+#include "api_doc.h"
+
 struct exec_ctx {
     struct http_req *req;
     const struct api_exec_opts *o;
@@ -167,6 +169,19 @@ void api_exec_by_id(struct http_req *req, const char *sql, const struct api_exec
     api_uid(req, uid);
     const char *params[2] = {uid, id};
     api_exec(req, sql, 2, params, o);
+}
+
+void api_exec_doc(struct http_req *req, const char *sql, const char *id, json_t *doc,
+                  const struct api_exec_opts *o)
+{
+    char uid[API_ID_LEN];
+    char *text = doc ? api_doc_text_take(req, doc) : NULL;
+    if (!text)
+        return;
+    api_uid(req, uid);
+    const char *with_id[3] = {uid, id, text}, *without[2] = {uid, text};
+    api_exec(req, sql, id ? 3 : 2, id ? with_id : without, o);
+    free(text);
 }
 
 /* A status move refused by the statement: say where the job may go. No

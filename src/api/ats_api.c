@@ -139,15 +139,8 @@ static const struct api_exec_opts note_delete_opts = {
 
 static void note_create_in(struct http_req *req, const char *tz)
 {
-    char uid[API_ID_LEN];
     json_t *doc = api_doc_read_tz(req, note_fields, NOTE_FIELDS, false, tz);
-    char *text = doc ? api_doc_text_take(req, doc) : NULL;
-    if (!text)
-        return;
-    api_uid(req, uid);
-    const char *params[2] = {uid, text};
-    api_exec(req, ats_repo_sql_note_create, 2, params, &note_create_opts);
-    free(text);
+    api_exec_doc(req, ats_repo_sql_note_create, NULL, doc, &note_create_opts);
 }
 
 /* A follow_up_date without a zone is the user's wall-clock time. */
@@ -159,7 +152,7 @@ void api_ats_note_create(struct http_req *req)
 
 void api_ats_note_update(struct http_req *req)
 {
-    char uid[API_ID_LEN], id[API_ID_LEN];
+    char id[API_ID_LEN];
     if (!api_id_param(req, "note", id))
         return;
     json_t *doc = api_doc_read(req, note_update_fields, 5, true);
@@ -170,13 +163,7 @@ void api_ats_note_update(struct http_req *req)
                   "is_important");
         return;
     }
-    char *text = doc ? api_doc_text_take(req, doc) : NULL;
-    if (!text)
-        return;
-    api_uid(req, uid);
-    const char *params[3] = {uid, id, text};
-    api_exec(req, ats_repo_sql_note_update, 3, params, &note_update_opts);
-    free(text);
+    api_exec_doc(req, ats_repo_sql_note_update, id, doc, &note_update_opts);
 }
 
 void api_ats_note_delete(struct http_req *req)

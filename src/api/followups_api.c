@@ -182,13 +182,7 @@ static void create_in(struct http_req *req, const char *tz)
         api_error(req, HW_EVALIDATION, "due_date", "give due_date (ISO-8601) or in_minutes");
         return;
     }
-    char uid[API_ID_LEN], *text = api_doc_text_take(req, doc);
-    if (!text)
-        return;
-    api_uid(req, uid);
-    const char *params[2] = {uid, text};
-    api_exec(req, followup_repo_sql_create, 2, params, &create_opts);
-    free(text);
+    api_exec_doc(req, followup_repo_sql_create, NULL, doc, &create_opts);
 }
 
 /* POST /api/v1/followups: a one-off reminder at due_date or in in_minutes. */

@@ -50,8 +50,8 @@ static const struct api_doc_field create_fields[] = {
 #define CREATE_FIELDS 14
 #define ALL_FIELDS (sizeof(create_fields) / sizeof(create_fields[0]))
 
-static char *doc_text(struct http_req *req, const struct api_doc_field *f, size_t n, bool update,
-                      const char *tz)
+static json_t *doc_read(struct http_req *req, const struct api_doc_field *f, size_t n, bool update,
+                        const char *tz)
 {
     /* An update may name fields as required on create, but none is required. */
     struct api_doc_field copy[ALL_FIELDS];
@@ -66,14 +66,12 @@ static char *doc_text(struct http_req *req, const struct api_doc_field *f, size_
         f = copy;
     }
     json_t *doc = api_doc_read_tz(req, f, n, false, tz);
-    if (!doc)
-        return NULL;
-    if (update && json_object_size(doc) == 0) {
+    if (doc && update && json_object_size(doc) == 0) {
         json_decref(doc);
         api_error(req, HW_EVALIDATION, NULL, "nothing to change: the body names no field");
         return NULL;
     }
-    return api_doc_text_take(req, doc);
+    return doc;
 }
 
 static const struct api_exec_opts create_opts = {
@@ -87,14 +85,8 @@ static const struct api_exec_opts of_job_opts = {
 
 static void create_in(struct http_req *req, const char *tz)
 {
-    char uid[API_ID_LEN];
-    char *text = doc_text(req, create_fields, CREATE_FIELDS, false, tz);
-    if (!text)
-        return;
-    api_uid(req, uid);
-    const char *params[2] = {uid, text};
-    api_exec(req, interview_repo_sql_create, 2, params, &create_opts);
-    free(text);
+    json_t *doc = doc_read(req, create_fields, CREATE_FIELDS, false, tz);
+    api_exec_doc(req, interview_repo_sql_create, NULL, doc, &create_opts);
 }
 
 void api_interview_create(struct http_req *req)
@@ -105,16 +97,11 @@ void api_interview_create(struct http_req *req)
 
 static void update_in(struct http_req *req, const char *tz)
 {
-    char uid[API_ID_LEN], id[API_ID_LEN];
+    char id[API_ID_LEN];
     if (!api_id_param(req, "interview", id))
         return;
-    char *text = doc_text(req, create_fields + 1, ALL_FIELDS - 1, true, tz);
-    if (!text)
-        return;
-    api_uid(req, uid);
-    const char *params[3] = {uid, id, text};
-    api_exec(req, interview_repo_sql_update, 3, params, &update_opts);
-    free(text);
+    json_t *doc = doc_read(req, create_fields + 1, ALL_FIELDS - 1, true, tz);
+    api_exec_doc(req, interview_repo_sql_update, id, doc, &update_opts);
 }
 
 void api_interview_update(struct http_req *req)
