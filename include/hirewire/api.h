@@ -73,11 +73,10 @@ void api_uid(const struct http_req *req, char out[API_ID_LEN]);
  * is answered 404 "<what> not found" here, and false returned. */
 bool api_id_param(struct http_req *req, const char *what, char out[API_ID_LEN]);
 
-/* Query parameters: 1 when given (and *out set), 0 when absent or empty (out
- * untouched), -1 after answering 422 naming the parameter: a whole number
- * lo..hi, or an ISO-8601 time in ms. */
+/* A query parameter that is a whole number lo..hi: 1 when given (and *out
+ * set), 0 when absent or empty (out untouched), -1 after answering 422
+ * naming the parameter. */
 int api_query_long(struct http_req *req, const char *name, long lo, long hi, long *out);
-int api_query_ms(struct http_req *req, const char *name, int64_t *out);
 
 /* Column name of row of a PGresult, NULL when absent or SQL NULL. */
 const char *api_col(const void *res, int row, const char *name);

@@ -19,7 +19,6 @@
 #include "hirewire/api.h"
 #include "hirewire/app.h"
 #include "hirewire/ats.h"
-#include "hirewire/clock.h"
 #include "hirewire/bus.h"
 #include "hirewire/err.h"
 #include "hirewire/eventlog.h"
@@ -84,18 +83,6 @@ int api_query_long(struct http_req *req, const char *name, long lo, long hi, lon
         return -1;
     }
     *out = x;
-    return 1;
-}
-
-int api_query_ms(struct http_req *req, const char *name, int64_t *out)
-{
-    const char *v = http_req_query(req, name);
-    if (!v || !*v)
-        return 0;
-    if (clock_parse_iso(v, 0, out)) {
-        api_error(req, HW_EVALIDATION, name, "%s must be an ISO-8601 time", name);
-        return -1;
-    }
     return 1;
 }
 
