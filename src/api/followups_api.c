@@ -29,15 +29,6 @@
 
 static const struct api_exec_opts read_opts = {.status = 200, .what = "reading follow-ups"};
 
-/* A whole number lo..hi from the query, or def when absent; -1 after
- * answering 422. */
-static int query_num(struct http_req *req, const char *name, long lo, long hi, long def,
-                     long *out)
-{
-    *out = def;
-    return api_query_long(req, name, lo, hi, out) < 0 ? -1 : 0;
-}
-
 /* A time from the query as ms text in out (*p = out), or *p = NULL when
  * absent; -1 after answering 422. */
 static int query_time(struct http_req *req, const char *name, const char *tz, char out[24],
@@ -57,8 +48,8 @@ static int query_time(struct http_req *req, const char *name, const char *tz, ch
  * dashboard's interviews page), overdue included. */
 void api_followup_due(struct http_req *req)
 {
-    long hours;
-    if (query_num(req, "hours_ahead", 0, HOURS_MAX, 24, &hours))
+    long hours = 24;
+    if (api_query_long(req, "hours_ahead", 0, HOURS_MAX, &hours) < 0)
         return;
     char uid[API_ID_LEN], until[24];
     api_uid(req, uid);
@@ -100,7 +91,7 @@ static void on_list(void *arg, int err, const struct eventlog_result *r)
 
 static void list_in(struct http_req *req, const char *tz)
 {
-    long limit, offset, job;
+    long limit = 100, offset = 0, job = 0;
     const char *state = http_req_query(req, "state");
     if (!state || !*state)
         state = http_req_query(req, "status");
@@ -113,9 +104,9 @@ static void list_in(struct http_req *req, const char *tz)
     }
     char before[24], after[24], lim[16], off[16], jb[24], uid[API_ID_LEN];
     const char *b, *a;
-    if (query_num(req, "limit", 1, LIST_MAX, 100, &limit) ||
-        query_num(req, "offset", 0, 1000000, 0, &offset) ||
-        query_num(req, "job_id", 1, LONG_MAX, 0, &job) ||
+    if (api_query_long(req, "limit", 1, LIST_MAX, &limit) < 0 ||
+        api_query_long(req, "offset", 0, 1000000, &offset) < 0 ||
+        api_query_long(req, "job_id", 1, LONG_MAX, &job) < 0 ||
         query_time(req, "due_before", tz, before, &b) ||
         query_time(req, "due_after", tz, after, &a))
         return;
