@@ -8,7 +8,6 @@
 #define LOG_MOD "api"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,10 +187,10 @@ static void on_me(void *arg, int err, const PGresult *res)
 
 void api_me(struct http_req *req)
 {
-    char id[24];
+    char id[API_ID_LEN];
     const char *params[1] = {id};
 
-    snprintf(id, sizeof(id), "%" PRId64, http_req_user(req));
+    api_uid(req, id);
     int rc = pg_query(http_req_app(req)->pg, "SELECT " ME_COLUMNS " FROM users WHERE id = $1", 1,
                       params, on_me, req);
     if (rc)
@@ -227,8 +226,8 @@ static void on_me_zone(void *arg, bool known)
         free(m);
         return;
     }
-    char id[24];
-    snprintf(id, sizeof(id), "%" PRId64, http_req_user(req));
+    char id[API_ID_LEN];
+    api_uid(req, id);
     const char *params[2] = {id, m->tz};
     int rc = pg_query(http_req_app(req)->pg,
                       "UPDATE users SET timezone = $2 WHERE id = $1 RETURNING " ME_COLUMNS, 2,
