@@ -59,7 +59,8 @@ char *api_doc_tidy(const char *s, bool one_line, bool *bad)
             pending = o != out;
             continue;
         }
-        if (pending)
+        /* Whitespace that ends a line goes, like that which ends the text. */
+        if (pending && *p != '\n')
             *o++ = ' ';
         pending = false;
         *o++ = (char)*p;

@@ -42,9 +42,9 @@ int api_doc_fail(struct api_doc_error *e, const char *field, const char *fmt, ..
     __attribute__((format(printf, 3, 4)));
 
 /* A malloc'd copy of s, trimmed, with runs of whitespace folded to one
- * space (one_line) or line breaks kept (and CR dropped). Control characters
- * other than whitespace make it fail: NULL with *bad set; NULL without it is
- * ENOMEM. */
+ * space (one_line) or line breaks kept (and CR and the whitespace that ends
+ * a line dropped). Control characters other than whitespace make it fail:
+ * NULL with *bad set; NULL without it is ENOMEM. */
 char *api_doc_tidy(const char *s, bool one_line, bool *bad);
 
 /* Validates body against fields (n of them) into a new object *doc. Keys not
